@@ -1,0 +1,1 @@
+"""Renderers: each reads a finished Report and writes one format; none recomputes a score."""

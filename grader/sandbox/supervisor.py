@@ -1,0 +1,171 @@
+"""The trusted supervisor of one student child.
+
+It forks the child, drains its stdout, stderr and result pipes without ever
+blocking (keeping only capped excerpts), kills it with SIGKILL at the
+wall-clock deadline, and, being a child subreaper, kills and reaps every
+descendant (double-forked daemons included) before reporting. It then writes
+one summary frame to `sink`; it never looks inside the student's results.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import selectors
+import signal
+import time
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from grader import wire
+from grader.sandbox.child import RESULT_FD, run_child
+
+PR_SET_CHILD_SUBREAPER = 36
+MAX_RESULT_BYTES = 256 * 1024 * 1024
+DRAIN_AFTER_EXIT = 0.5
+
+
+def supervise(job: dict[str, Any], sink_fd: int, probes: ModuleType | None) -> None:
+    """Run `job` in a sandboxed child and write its summary frame to `sink_fd`."""
+    _become_subreaper()
+    started = time.monotonic()
+    pipes = {name: os.pipe() for name in ("stdout", "stderr", "result")}
+    pid = os.fork()
+    if pid == 0:
+        _wire_child_fds(pipes)
+        run_child(job, probes)
+    for read_end, write_end in pipes.values():
+        os.close(write_end)
+    limits = job["limits"]
+    collected = _drain(pid, {pipes[n][0]: n for n in pipes},
+                       deadline=started + float(limits["wall_seconds"]),
+                       caps={"stdout": limits["output_kb"] * 1024,
+                             "stderr": limits["output_kb"] * 1024,
+                             "result": MAX_RESULT_BYTES})
+    stray = kill_descendants()
+    status, usage = collected.pop("wait")
+    summary = {
+        "seconds": time.monotonic() - started,
+        "timed_out": collected["timed_out"],
+        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime if usage else 0.0,
+        "max_rss_kb": usage.ru_maxrss if usage else 0,
+        "stray_processes_killed": stray,
+        "stdout": collected["stdout"].decode("utf-8", "replace"),
+        "stderr": collected["stderr"].decode("utf-8", "replace"),
+        "stdout_bytes": collected["sizes"]["stdout"],
+        "stderr_bytes": collected["sizes"]["stderr"],
+        "result_truncated": collected["sizes"]["result"] > MAX_RESULT_BYTES,
+        "result": np.frombuffer(collected["result"], dtype=np.uint8),
+    }
+    data = wire.encode(summary)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(sink_fd, view):]
+
+
+def _become_subreaper() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def _wire_child_fds(pipes: dict[str, tuple[int, int]]) -> None:
+    """In the child: stdin /dev/null, stdout/stderr/result to their pipes, nothing else open."""
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(pipes["stdout"][1], 1)
+    os.dup2(pipes["stderr"][1], 2)
+    os.dup2(pipes["result"][1], RESULT_FD)
+    os.closerange(RESULT_FD + 1, 65536)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+
+
+def _drain(pid: int, fds: dict[int, str], deadline: float,
+           caps: dict[str, int]) -> dict[str, Any]:
+    """Read every pipe until the child is gone and the pipes are empty, or time runs out."""
+    kept = {name: bytearray() for name in fds.values()}
+    sizes = dict.fromkeys(fds.values(), 0)
+    selector = selectors.DefaultSelector()
+    for fd in fds:
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ)
+    timed_out, waited, exited_at = False, None, None
+    while True:
+        now = time.monotonic()
+        if waited is None:
+            reaped, status, usage = os.wait4(pid, os.WNOHANG)
+            if reaped:
+                waited, exited_at = (status, usage), now
+            elif now >= deadline:
+                timed_out = True
+                _kill_group(pid)
+                kill_descendants()
+                _, status, usage = os.wait4(pid, 0)
+                waited, exited_at = (status, usage), now
+        open_fds = selector.get_map()
+        if waited is not None and (not open_fds or now - exited_at > DRAIN_AFTER_EXIT):
+            break
+        if not open_fds:
+            time.sleep(0.01)
+            continue
+        for key, _ in selector.select(timeout=0.02):
+            name = fds[key.fd]
+            try:
+                chunk = os.read(key.fd, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                selector.unregister(key.fd)
+                continue
+            sizes[name] += len(chunk)
+            room = caps[name] + 1 - len(kept[name])
+            if room > 0:
+                kept[name] += chunk[:room]
+    for fd in fds:
+        os.close(fd)
+    selector.close()
+    return {"wait": waited, "timed_out": timed_out, "sizes": sizes,
+            **{name: bytes(data[:caps[name]]) for name, data in kept.items()}}
+
+
+def _kill_group(pid: int) -> None:
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except OSError:
+            pass
+
+
+def kill_descendants() -> int:
+    """SIGKILL and reap every remaining descendant (we are their subreaper); returns how many."""
+    killed = 0
+    while True:
+        children = _children()
+        if not children:
+            return killed
+        for child in children:
+            try:
+                os.kill(child, signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+        for child in children:
+            try:
+                os.waitpid(child, 0)
+            except ChildProcessError:
+                pass
+
+
+def _children() -> list[int]:
+    pids = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/children") as handle:
+                pids += [int(p) for p in handle.read().split()]
+        except OSError:
+            continue
+    return pids

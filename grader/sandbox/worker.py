@@ -1,0 +1,81 @@
+"""The trusted process that starts student children; it never runs student code.
+
+    python -I -m grader.sandbox.worker --once
+        fresh engine: read one job frame on stdin, supervise it, write the
+        summary frame on stdout, exit. numpy/TensorFlow are imported only in
+        the child, after lock-down: one interpreter start per task.
+    python -I -m grader.sandbox.worker --serve PROBES_PATH [--tensorflow]
+        warm engine: import numpy (and TensorFlow) and the pack's probes once,
+        then for each job received on fd 0 (a UNIX socket, with the write end
+        of the job's result pipe passed alongside) fork a supervisor.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import struct
+import sys
+
+from grader import wire
+from grader.sandbox.child import import_probes
+from grader.sandbox.supervisor import supervise
+
+_LENGTH = struct.Struct(">Q")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="grader.sandbox.worker")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--once", action="store_true")
+    group.add_argument("--serve", metavar="PROBES_PATH")
+    parser.add_argument("--tensorflow", action="store_true")
+    args = parser.parse_args(argv)
+    if args.once:
+        job = wire.read_frame(sys.stdin.buffer)
+        if job is None:
+            raise SystemExit("no job on stdin")
+        supervise(job, sys.stdout.fileno(), probes=None)
+    else:
+        serve(args.serve, args.tensorflow)
+
+
+def serve(probes_path: str, tensorflow: bool) -> None:
+    """Warm loop: preload once, then one forked supervisor per job."""
+    probes = import_probes(probes_path, None, tensorflow)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
+    channel = socket.socket(fileno=0)
+    channel.sendall(b"R")  # ready
+    while True:
+        try:
+            header, fds, _, _ = socket.recv_fds(channel, _LENGTH.size, 1)
+        except OSError:
+            return
+        if len(header) < _LENGTH.size or len(fds) != 1:
+            return
+        (length,) = _LENGTH.unpack(header)
+        job = wire.decode_frames(_recv_exact(channel, length))[0][0]
+        if os.fork() == 0:
+            channel.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            try:
+                supervise(job, fds[0], probes)
+            finally:
+                os._exit(0)
+        os.close(fds[0])
+
+
+def _recv_exact(channel: socket.socket, n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        chunk = channel.recv(min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError("job channel closed")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+if __name__ == "__main__":
+    main()
