@@ -103,7 +103,11 @@ def abi_version() -> int:
 
 
 def _handled_fs(abi: int) -> int:
-    """Every filesystem right this ABI knows, so that all of them are denied by default."""
+    """Every filesystem right this ABI knows, so that all of them are denied by default.
+
+    ABIs 6 to 8 added scopes, audit flags and TSYNC but no filesystem right; a
+    right added by a later ABI is unknown here and stays allowed.
+    """
     if abi >= 5:
         return (1 << 16) - 1
     if abi >= 3:
@@ -183,17 +187,17 @@ def default_readable(extra: Iterable[str] = ()) -> list[str]:
     them, are dropped; `extra` is added as given.
     """
     candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
-    candidates += [sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib",
-                                                         "platlib")]
+    candidates += [sysconfig.get_path(name)
+                   for name in ("stdlib", "platstdlib", "purelib", "platlib")]
     triplet = sysconfig.get_config_var("MULTIARCH") or f"{platform.machine()}-linux-gnu"
     candidates += [f"/usr/lib/{triplet}", f"/lib/{triplet}", "/usr/lib64", "/lib64",
                    "/etc/ld.so.cache", "/dev/urandom", "/dev/null",
                    f"/proc/{os.readlink('/proc/self')}/cmdline"]
-    protected = [_real(p) for p in (os.path.expanduser("~"), os.getcwd(), _checkout())
-                 if p]
+    protected = [os.path.realpath(p)
+                 for p in (os.path.expanduser("~"), os.getcwd(), _checkout()) if p]
     paths: list[str] = []
     for path in candidates:
-        for variant in (os.path.abspath(path), _real(path)):
+        for variant in (os.path.abspath(path), os.path.realpath(path)):
             if variant in paths or not os.path.exists(variant):
                 continue
             if any(_contains(variant, p) for p in protected):
@@ -201,10 +205,6 @@ def default_readable(extra: Iterable[str] = ()) -> list[str]:
             paths.append(variant)
     paths += [p for p in extra if p not in paths]
     return paths
-
-
-def _real(path: str) -> str:
-    return os.path.realpath(path)
 
 
 def _contains(parent: str, path: str) -> bool:
@@ -216,5 +216,5 @@ def _checkout() -> str | None:
     """The source tree holding the grader package, unless it is a site-packages dir
     (a normal install, which must stay readable)."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    site_dirs = {_real(sysconfig.get_path(n)) for n in ("purelib", "platlib")}
-    return None if _real(root) in site_dirs else root
+    site_dirs = {os.path.realpath(sysconfig.get_path(n)) for n in ("purelib", "platlib")}
+    return None if os.path.realpath(root) in site_dirs else root

@@ -81,7 +81,7 @@ def lock_down(mode: str, limits: Limits, scratch: str) -> dict[str, Any]:
     elif mode == "strict":
         raise SandboxFailure("seccomp unavailable")
     if landlock.abi_version() >= 1:
-        status = landlock.restrict(landlock.default_readable(), [scratch])
+        status = landlock.restrict(landlock.default_readable(), [scratch, os.devnull])
         applied += [name for name, on in (("landlock-fs", status.filesystem),
                                           ("landlock-tcp", status.tcp),
                                           ("landlock-scopes", status.scopes)) if on]

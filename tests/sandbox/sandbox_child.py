@@ -62,7 +62,7 @@ def run_forked(work: Callable[[], dict[str, Any]], timeout: float = 120) -> dict
 
 
 def outcome(action: Callable[[], object]) -> str:
-    """"ok", or the errno name (e.g. "EPERM", "EACCES") of the OSError raised."""
+    """Return "ok", or the errno name (e.g. "EPERM", "EACCES") of the OSError raised."""
     try:
         action()
     except OSError as exc:
