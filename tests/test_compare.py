@@ -1,0 +1,57 @@
+"""Comparisons explain failures and name classic mistakes; statistics have honest bounds."""
+from __future__ import annotations
+
+import numpy as np
+
+from grader.compare import compare_arrays
+from grader.stats import binomial_interval, dkw_bound, ks_distance, truncated_normal_cdf
+from grader.wire import Opaque
+
+
+def test_equal_arrays_pass_and_a_small_error_fails_with_its_location():
+    expected = np.arange(6.0).reshape(2, 3)
+    assert compare_arrays("c", expected + 1e-12, expected, what="A").passed
+    got = expected.copy()
+    got[1, 2] += 0.5
+    result = compare_arrays("c", got, expected, what="A")
+    assert not result.passed
+    assert "largest error 0.5 at index [1, 2]" in result.message
+
+
+def test_transposed_none_nan_and_objects_are_explained():
+    expected = np.arange(6.0).reshape(2, 3)
+    assert "transpose" in compare_arrays("c", expected.T, expected, what="A").message
+    assert "return" in compare_arrays("c", None, expected, what="A").message
+    nan = expected.copy()
+    nan[0, 1] = np.nan
+    assert "nan at index [0, 1]" in compare_arrays("c", nan, expected, what="A").message
+    assert "type Foo" in compare_arrays("c", Opaque("Foo"), expected, what="A").message
+
+
+def test_a_classic_mistake_is_named_only_when_it_matches():
+    expected = np.ones(4)
+    mistake = np.full(4, 2.0)
+    named = compare_arrays("c", mistake, expected, what="A", mistakes=[("doubled", mistake)])
+    assert "classic mistake: doubled" in named.message
+    other = compare_arrays("c", np.full(4, 3.0), expected, what="A",
+                           mistakes=[("doubled", mistake)])
+    assert "classic mistake" not in other.message
+
+
+def test_binomial_interval_holds_for_the_right_rate_and_rejects_the_swapped_one():
+    rng = np.random.default_rng(0)
+    trials = 100_000
+    low, high = binomial_interval(trials, 0.8)
+    for _ in range(20):
+        assert low <= int((rng.random(trials) < 0.8).sum()) <= high
+    assert not low <= int((rng.random(trials) < 0.2).sum()) <= high
+
+
+def test_ks_accepts_the_right_law_and_rejects_a_wider_one():
+    rng = np.random.default_rng(1)
+    std = 0.05
+    sample = np.clip(rng.normal(0, std, 400_000), -2 * std, 2 * std)
+    sample = sample[np.abs(sample) < 2 * std][:200_000]
+    bound = dkw_bound(sample.size)
+    assert ks_distance(sample, truncated_normal_cdf(std)) <= bound
+    assert ks_distance(sample, truncated_normal_cdf(std * 1.2)) > bound
