@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["batch"]:
             from grader.batch import run_batch
-            return run_batch(build_batch_parser().parse_args(argv[1:]))
+            args = build_batch_parser().parse_args(argv[1:])
+            return run_batch(args, options_from(args))
         return _grade_one(build_parser().parse_args(argv))
     except GraderError as exc:
         print(f"grade: error: {exc}", file=sys.stderr)

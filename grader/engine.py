@@ -185,14 +185,15 @@ class WarmEngine:
         threading.Thread(target=self._wait_ready, daemon=True).start()
 
     def _wait_ready(self) -> None:
-        self._channel.settimeout(WORKER_START_SECONDS)
         try:
+            self._channel.settimeout(WORKER_START_SECONDS)
             if self._channel.recv(1) != b"R":
                 self._start_error = "the warm worker failed to start"
-        except OSError:
-            self._start_error = "the warm worker did not start in time"
-        self._channel.settimeout(None)
-        self._ready.set()
+            self._channel.settimeout(None)
+        except OSError:  # timed out, or closed by close() before it was ready
+            self._start_error = "the warm worker did not start"
+        finally:
+            self._ready.set()
 
     def run(self, job: dict[str, Any]) -> RawRun:
         self._ready.wait()

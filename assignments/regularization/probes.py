@@ -98,6 +98,23 @@ def create_layer(function, inputs):
     return values
 
 
+def warm_up():
+    """Build (never run) a throwaway graph so that TensorFlow's lazy imports happen once,
+    in the warm worker, instead of in every child. No Session: its thread pools would
+    not survive a fork."""
+    tf = _tf()
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, (None, 4))
+        y = tf.placeholder(tf.float32, (None, 2))
+        layer = tf.layers.Dense(3, activation=tf.nn.tanh, kernel_initializer=_initializer(),
+                                kernel_regularizer=tf.keras.regularizers.L2(0.1))
+        out = tf.layers.Dropout(rate=0.5)(layer(x), training=True)
+        out = tf.layers.dense(out, 2)
+        cost = tf.losses.softmax_cross_entropy(y, out)
+        _ = cost + tf.losses.get_regularization_losses()
+        tf.global_variables_initializer()
+
+
 PROBES = {
     "0": l2_cost_numpy,
     "1": l2_gradient_descent,

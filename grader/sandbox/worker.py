@@ -5,8 +5,8 @@
         summary frame on stdout, exit. numpy/TensorFlow are imported only in
         the child, after lock-down: one interpreter start per task.
     python -I -m grader.sandbox.worker --serve PROBES_PATH [--tensorflow]
-        warm engine: import numpy (and TensorFlow) and the pack's probes once,
-        then for each job received on fd 0 (a UNIX socket, with the write end
+        warm engine: import numpy (and TensorFlow) and the pack's probes once
+        (and call the probes' optional `warm_up()`), then for each job received on fd 0 (a UNIX socket, with the write end
         of the job's result pipe passed alongside) fork a supervisor.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ import struct
 import sys
 
 from grader import wire
+from grader.sandbox import seccomp
 from grader.sandbox.child import import_probes
 from grader.sandbox.supervisor import supervise
 
@@ -44,6 +45,10 @@ def main(argv: list[str] | None = None) -> None:
 def serve(probes_path: str, tensorflow: bool) -> None:
     """Warm loop: preload once, then one forked supervisor per job."""
     probes = import_probes(probes_path, None, tensorflow)
+    warm_up = getattr(probes, "warm_up", None)
+    if tensorflow and callable(warm_up):
+        warm_up()
+    seccomp.prepare()  # load libseccomp once; every forked child inherits it
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
     channel = socket.socket(fileno=0)
     channel.sendall(b"R")  # ready
