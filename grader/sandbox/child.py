@@ -7,6 +7,7 @@ the earlier cases' results. It never learns an expected value.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -44,7 +45,8 @@ def _run(job: dict[str, Any], probes: ModuleType | None) -> None:
     _send({"event": "sandbox", **status})
     sys.dont_write_bytecode = True
     if probes is None:
-        probes = import_probes(job["probes_path"], probes_source, job["needs_tensorflow"])
+        with _stderr_silenced():  # TensorFlow's import-time logs are not the student's output
+            probes = import_probes(job["probes_path"], probes_source, job["needs_tensorflow"])
     probe = probes.PROBES[job["task_id"]]
     function = _load_student_function(job)
     if function is None:
@@ -79,6 +81,19 @@ def import_probes(path: str, source: str | None, needs_tensorflow: bool) -> Modu
     exec(compile(source if source is not None else _read(path), path, "exec"),
          module.__dict__)
     return module
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _load_student_function(job: dict[str, Any]):

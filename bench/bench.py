@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Benchmark: grading cost against the physical floor, measured in one run.
+
+    make bench                      # or: .venv/bin/python bench/bench.py [--size N] [--runs R]
+
+Prints, for this machine and this run:
+  (a) floor:  `python -c "import numpy, tensorflow.compat.v1"` in the venv;
+  (b) cold:   `grade` on the reference solutions (a correct submission);
+  (c) batch:  N generated submissions (correct and buggy fixtures), warm engine
+              and fresh engine on the same inputs, with peak memory (PSS of the
+              whole process tree, so forked pages shared copy-on-write count once);
+  (d) sandbox: the bundled sample graded with every layer on (`--sandbox auto`)
+              and off, alternating, on one warm engine;
+then the ratios and the targets of issues 4 and 5. Medians of R runs (fresh: one run,
+it is the slow baseline). Timings are wall-clock on a noisy 2-core machine:
+read the ratios, not the absolute numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+FIXTURES = REPO / "fixtures" / "regularization"
+SOLUTIONS = REPO / "solutions" / "regularization"
+SLOW_FIXTURES = ("infinite_loop", "prints_10mb")  # bounded by the wall limit, not by speed
+
+
+def timed(command: list[str], env: dict | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                   check=False)
+    return time.perf_counter() - started
+
+
+def tree_pss_kb(root_pid: int) -> int:
+    """Proportional set size of a process and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        stack += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def run_with_peak_memory(command: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak tree PSS (KB) of one command."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+
+    def sample() -> None:
+        nonlocal peak
+        while process.poll() is None:
+            peak = max(peak, tree_pss_kb(process.pid))
+            time.sleep(0.1)
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    process.wait()
+    seconds = time.perf_counter() - started
+    sampler.join()
+    return seconds, peak
+
+
+def make_batch(folder: Path, size: int, seed: int) -> dict[str, int]:
+    """`size` submissions: reference solutions with one correct or buggy overlay each."""
+    expectations = tomllib.loads((FIXTURES / "expectations.toml").read_text())
+    overlays = sorted(name for name, spec in expectations.items()
+                      if spec.get("base", "solutions") == "solutions" and spec.get("path")
+                      and not spec["path"].startswith("hostile")
+                      and not any(slow in spec["path"] for slow in SLOW_FIXTURES))
+    rng = random.Random(seed)
+    kinds = {"correct": 0, "buggy or broken": 0}
+    for index in range(size):
+        target = folder / f"student{index:03d}"
+        shutil.copytree(SOLUTIONS, target)
+        spec = expectations[rng.choice(overlays)]
+        for item in (FIXTURES / spec["path"]).iterdir():
+            shutil.copy2(item, target / item.name)
+        kinds["buggy or broken" if spec["fails"] else "correct"] += 1
+    return kinds
+
+
+def sandbox_overhead(runs: int) -> tuple[float, float]:
+    """Median seconds to grade the sample with all layers on, and with them off."""
+    from grader.engine import WarmEngine
+    from grader.packs import load_pack
+    from grader.pipeline import Options, grade
+    pack = load_pack("regularization")
+    engine = WarmEngine(str(pack.probes_path), tensorflow=True)
+    times: dict[str, list[float]] = {"auto": [], "off": []}
+    try:
+        grade(str(FIXTURES / "sample"), Options(seed=1), engine=engine)  # wait for the workers
+        for run in range(runs):
+            for mode in ("auto", "off") if run % 2 else ("off", "auto"):
+                started = time.perf_counter()
+                grade(str(FIXTURES / "sample"), Options(seed=run, sandbox=mode), engine=engine)
+                times[mode].append(time.perf_counter() - started)
+    finally:
+        engine.close()
+    return statistics.median(times["auto"]), statistics.median(times["off"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=100, help="submissions in the batch")
+    parser.add_argument("--runs", type=int, default=3, help="runs per warm measurement")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    grade = str(BIN / "grade")
+
+    floor = statistics.median(
+        timed([sys.executable, "-c", "import numpy, tensorflow.compat.v1"], env)
+        for _ in range(args.runs))
+    cold = statistics.median(
+        timed([grade, str(SOLUTIONS), "--assignment", "regularization", "--quiet"])
+        for _ in range(args.runs))
+
+    with tempfile.TemporaryDirectory(prefix="grade-bench-") as tmp:
+        submissions = Path(tmp) / "submissions"
+        submissions.mkdir()
+        kinds = make_batch(submissions, args.size, seed=7)
+
+        def batch(engine: str, run: int) -> tuple[float, int]:
+            out = Path(tmp) / f"out-{engine}-{run}"
+            return run_with_peak_memory([grade, "batch", str(submissions), "--assignment",
+                                         "regularization", "--out", str(out), "--force",
+                                         "--engine", engine, "-j", str(args.jobs)])
+        warm_runs = [batch("warm", run) for run in range(args.runs)]
+        fresh_seconds, fresh_peak = batch("fresh", 0)
+        summary = json.loads((Path(tmp) / "out-warm-0" / "summary.json").read_text())
+
+    sandboxed, unsandboxed = sandbox_overhead(max(5, 2 * args.runs))
+    warm = statistics.median(s for s, _ in warm_runs)
+    warm_peak = max(p for _, p in warm_runs)
+    throughput = args.size / warm
+    print(f"machine: {os.cpu_count()} cores; batch of {args.size} "
+          f"({kinds['correct']} correct, {kinds['buggy or broken']} buggy or broken), "
+          f"-j {args.jobs}; medians of {args.runs} runs (fresh: 1 run)")
+    print(f"(a) floor  import numpy + tensorflow.compat.v1   {floor:8.2f} s")
+    print(f"(b) cold   grade one correct submission         {cold:8.2f} s   "
+          f"= {cold / floor:.2f} x floor   (target <= 1.5)")
+    print(f"(c) batch  warm engine                          {warm:8.2f} s   "
+          f"= {throughput:.2f} submissions/s   (target >= 2)")
+    print(f"    batch  fresh engine                         {fresh_seconds:8.2f} s   "
+          f"warm is {fresh_seconds / warm:.1f} x faster   (target >= 10)")
+    print(f"    peak memory, warm batch -j {args.jobs}               {warm_peak / 1024:8.0f} MB"
+          f"   (target < 3072)")
+    print(f"    peak memory, fresh batch -j {args.jobs}              "
+          f"{fresh_peak / 1024:8.0f} MB")
+    print(f"(d) sandbox  sample, every layer on              {sandboxed:8.2f} s   "
+          f"off {unsandboxed:.2f} s: +{(sandboxed / unsandboxed - 1) * 100:.1f} %   "
+          f"(target < 10 %)")
+    print(f"    batch mean score {summary['mean_score']} / {summary['max_score']}, "
+          f"grader failures: {len(summary['grader_failures'])}")
+
+
+if __name__ == "__main__":
+    main()
