@@ -65,15 +65,14 @@ def close(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bo
 
 
 def compare_arrays(name: str, got: Any, expected: Any, *, what: str, rtol: float = 1e-7,
-                   atol: float = 1e-9, mistakes: Mistakes = (), context: str = "",
+                   atol: float = 1e-9, mistakes: Mistakes = (),
                    weight: float = 1.0) -> CheckResult:
     """Judge `got` against `expected` (float64), explaining any difference."""
     expected = np.asarray(expected, dtype=np.float64)
-    where = f" ({context})" if context else ""
     array = to_array(got)
     if array is None:
         return verdict(name, False, f"{what}: expected an array of shape {expected.shape}, "
-                                    f"got {describe_value(got)}{where}", weight)
+                                    f"got {describe_value(got)}", weight)
     if array.shape != expected.shape:
         hint = ""
         if array.T.shape == expected.shape and close(array.T, expected, rtol, atol):
@@ -82,18 +81,18 @@ def compare_arrays(name: str, got: Any, expected: Any, *, what: str, rtol: float
                                                    rtol, atol):
             hint = " The values are right but arranged in the wrong shape."
         return verdict(name, False, f"{what}: expected shape {expected.shape}, got shape "
-                                    f"{array.shape}{where}.{hint}", weight)
+                                    f"{array.shape}.{hint}", weight)
     bad = ~np.isfinite(array)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         return verdict(name, False, f"{what}: got {_fmt(array[index])} at index {list(index)} "
-                                    f"({int(bad.sum())} non-finite values){where}", weight)
+                                    f"({int(bad.sum())} non-finite values)", weight)
     if np.allclose(array, expected, rtol=rtol, atol=atol):
         return verdict(name, True, weight=weight)
     error = np.abs(array - expected)
     index = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
     location = f" at index {[int(i) for i in index]}" if index else ""
-    message = (f"{what} is wrong{where}: largest error {_fmt(error[index])}{location} "
+    message = (f"{what} is wrong: largest error {_fmt(error[index])}{location} "
                f"(expected {_fmt(expected[index])}, got {_fmt(array[index])}); "
                f"expected {_sample(expected)}, got {_sample(array)}.")
     named = name_mistake(array, mistakes, rtol, atol)

@@ -9,7 +9,7 @@ statistical bound. Classic mistakes are computed on the side and named.
 """
 import numpy as np
 
-from grader.compare import compare_arrays, describe_value, to_array, verdict
+from grader.compare import close, compare_arrays, describe_value, to_array, verdict
 from grader.models import Case
 from grader.packs import TaskChecks, reference_function
 from grader.stats import (binomial_interval, dkw_bound, ks_distance, normal_cdf,
@@ -137,7 +137,7 @@ def l2_cost_judge(case, outputs):
                 for key, text in L2_COST_MISTAKES.items()]
     checks = [compare_arrays("cost + lambtha/(2m) * sum of squared W1..WL",
                              outputs["returned"], expected, what="the returned cost",
-                             mistakes=mistakes, context=case.name, **F64)]
+                             mistakes=mistakes, **F64)]
     if "printed" in case.context:
         checks.append(compare_arrays("matches the official output [12.11229237]",
                                      outputs["returned"], [case.context["printed"]],
@@ -236,15 +236,25 @@ def _judge_step(case, outputs, expected, mistakes):
                if isinstance(outputs["returned"], dict) else "")
         return [verdict("weights updated in place", False,
                         "the caller's weights dict was not changed by the call." + how)]
-    checks = []
+    wrong = []
     for key in keys:
         step = to_array(got[key])
         step = step - old[key] if step.shape == old[key].shape else step
-        alternatives = [(text, alt[key] - old[key]) for text, alt in mistakes]
-        checks.append(compare_arrays(f"{key} update", step, expected[key] - old[key],
-                                     what=f"the change of {key}", mistakes=alternatives,
-                                     context=case.name, **F64))
-    return checks
+        check = compare_arrays(key, step, expected[key] - old[key], what=f"the change of {key}",
+                               **F64)
+        if not check.passed:
+            wrong.append((key, check.message))
+    name = "every W_l and b_l updated by one gradient step"
+    if not wrong:
+        return [verdict(name, True)]
+    right = [k for k in keys if k not in dict(wrong)]
+    message = (f"wrong: {', '.join(k for k, _ in wrong)}"
+               + (f" (right: {', '.join(right)})" if right else "") + f". {wrong[0][1]}")
+    for text, alternative in mistakes:
+        if all(close(to_array(got[k]), alternative[k], **F64) for k in keys):
+            message += f" This matches a classic mistake: {text}."
+            break
+    return [verdict(name, False, message)]
 
 
 def l2_gd_judge(case, outputs):
@@ -312,7 +322,7 @@ def dropout_forward_judge(case, outputs):
             if z is not None and mask is not None and mask.shape == z.shape:
                 checks.append(compare_arrays(
                     f"A{layer} = tanh(Z{layer}) * D{layer} / keep_prob", got.get(f"A{layer}"),
-                    np.tanh(z) * mask / keep_prob, what=f"A{layer}", context=case.name,
+                    np.tanh(z) * mask / keep_prob, what=f"A{layer}",
                     mistakes=[("the kept activations are not divided by keep_prob",
                                np.tanh(z) * mask),
                               ("the mask is applied before tanh", np.tanh(z * mask) / keep_prob),
@@ -325,7 +335,7 @@ def dropout_forward_judge(case, outputs):
                 mistakes.append(("dropout is applied to the softmax layer",
                                  _softmax(z) * last_mask / keep_prob))
             checks.append(compare_arrays(f"A{L} = softmax(Z{L}), no dropout", got.get(f"A{L}"),
-                                         _softmax(z), what=f"A{L}", context=case.name,
+                                         _softmax(z), what=f"A{L}",
                                          mistakes=mistakes, **F64))
     return checks
 
@@ -460,7 +470,7 @@ def l2_tf_cost_judge(case, outputs):
                 ("everything summed into one number", np.sum(cost + losses))]
     return [compare_arrays("cost + each layer's L2 loss, one entry per regularized layer",
                            outputs.get("result"), expected, what="the returned tensor's value",
-                           mistakes=mistakes, context=case.name, **F32)]
+                           mistakes=mistakes, **F32)]
 
 
 def _layer_case(rng, n0, n, activation, m, extra_args, kwargs, label):
@@ -560,7 +570,7 @@ def l2_layer_judge(case, outputs):
     checks = [layer_check,
               compare_arrays("output = activation(prev @ kernel + bias)", outputs.get("output"),
                              _apply(activation, z), what="the layer's output",
-                             mistakes=mistakes, context=case.name, **F32)]
+                             mistakes=mistakes, **F32)]
     if case.inputs["n"] * case.inputs["X"].shape[1] >= 10_000:
         checks.append(_initializer_check(kernel))
     lambtha = case.inputs["extra_args"][0]
@@ -572,7 +582,7 @@ def l2_layer_judge(case, outputs):
                                            f"found {len(losses)} (kernel_regularizer missing?)"))
     else:
         checks.append(compare_arrays(name, losses[0].reshape(()), expected,
-                                     what="the regularization loss", context=case.name,
+                                     what="the regularization loss",
                                      mistakes=[("half the L2 loss (tf.nn.l2_loss or "
                                                 "L2(lambtha / 2))", expected / 2),
                                                ("the loss is on the bias", lambtha * np.sum(
@@ -598,7 +608,7 @@ def dropout_layer_judge(case, outputs):
                                            f"{describe_value(outputs.get('output'))}"))
         return checks
     if not case.inputs["kwargs"].get("training", True):
-        check = compare_arrays(name, got, dense, what="the output", context=case.name, **F32)
+        check = compare_arrays(name, got, dense, what="the output", **F32)
         if not check.passed and np.mean(got == 0) > 0.05:
             check = verdict(name, False, check.message + " Some units are dropped: dropout "
                                                          "must be the identity when training "
