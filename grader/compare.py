@@ -80,6 +80,9 @@ def compare_arrays(name: str, got: Any, expected: Any, *, what: str, rtol: float
         elif array.size == expected.size and close(array.reshape(expected.shape), expected,
                                                    rtol, atol):
             hint = " The values are right but arranged in the wrong shape."
+        named = name_mistake(array, mistakes, rtol, atol)
+        if named:
+            hint += f" This matches a classic mistake: {named}."
         return verdict(name, False, f"{what}: expected shape {expected.shape}, got shape "
                                     f"{array.shape}.{hint}", weight)
     bad = ~np.isfinite(array)

@@ -52,7 +52,8 @@ class RawRun:
     cases: dict[int, dict[str, Any]] = field(default_factory=dict)  # index -> outputs/error
     last_started: int | None = None
     done: bool = False
-    protocol_error: str | None = None
+    protocol_error: str | None = None  # the child's stream was malformed or cut
+    grader_fault: str | None = None  # the trusted side (worker, supervisor) failed
 
 
 def child_env(home: str | None = None) -> dict[str, str]:
@@ -83,7 +84,7 @@ def child_env(home: str | None = None) -> dict[str, str]:
 def parse_summary(summary: dict[str, Any] | None) -> RawRun:
     """Turn a supervisor's summary frame into a RawRun, validating the child's frames."""
     if not isinstance(summary, dict):
-        return RawRun(protocol_error="the sandbox supervisor sent no summary")
+        return RawRun(grader_fault="the sandbox supervisor sent no summary")
     run = RawRun(
         seconds=float(summary.get("seconds", 0.0)),
         timed_out=bool(summary.get("timed_out")),
@@ -155,7 +156,7 @@ class FreshEngine:
             stdout, _ = process.communicate(wire.encode(job), timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_process_group(process)
-            return RawRun(timed_out=True, protocol_error="the sandbox supervisor did not answer")
+            return RawRun(grader_fault="the sandbox supervisor did not answer in time")
         return _summary_from_bytes(stdout)
 
     def close(self) -> None:
@@ -194,7 +195,7 @@ class _Worker:
     def run(self, job: dict[str, Any]) -> RawRun:
         self._ready.wait()
         if self._start_error:
-            return RawRun(protocol_error=self._start_error)
+            return RawRun(grader_fault=self._start_error)
         read_end, write_end = os.pipe()
         data = wire.encode(job)
         try:
@@ -203,7 +204,7 @@ class _Worker:
                 self._channel.sendall(data)
         except OSError:
             os.close(read_end)
-            return RawRun(protocol_error="the warm worker is gone")
+            return RawRun(grader_fault="the warm worker is gone")
         finally:
             os.close(write_end)
         deadline = time.monotonic() + float(job["limits"]["wall_seconds"]) + GRACE_SECONDS
@@ -248,7 +249,7 @@ def _summary_from_bytes(data: bytes) -> RawRun:
     try:
         frames, _ = wire.decode_frames(data)
     except wire.WireError as exc:
-        return RawRun(protocol_error=f"the sandbox supervisor's summary was malformed ({exc})")
+        return RawRun(grader_fault=f"the sandbox supervisor's summary was malformed ({exc})")
     return parse_summary(frames[0] if frames else None)
 
 

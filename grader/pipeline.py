@@ -132,8 +132,10 @@ def _verdict(plan: _Plan, run: RawRun | None) -> TaskResult:
 
 
 def _outcome(run: RawRun, correctness: list[CheckResult]) -> str:
-    if run.sandbox_failure or (run.protocol_error and not run.cases and not run.load_error):
-        return "grader-error" if run.sandbox_failure else "error"
+    if run.sandbox_failure or run.grader_fault:
+        return "grader-error"
+    if run.protocol_error and not run.cases and not run.load_error:
+        return "error"
     if run.timed_out:
         return "timeout"
     if run.load_error or run.signal:
@@ -147,6 +149,10 @@ def _run_failures(task: Task, run: RawRun) -> list[CheckResult]:
         return [CheckResult("sandbox", CORRECTNESS, False,
                             f"grader error: the sandbox could not be set up "
                             f"({run.sandbox_failure}); nothing of yours was run")]
+    if run.grader_fault:
+        return [CheckResult("sandbox run", CORRECTNESS, False,
+                            f"grader error: {run.grader_fault}; this is not a verdict on your "
+                            f"code: ask for a regrade")]
     if run.load_error:
         return [CheckResult("file loads", CORRECTNESS, False, _load_message(task, run.load_error))]
     if not run.cases and run.last_started is None:

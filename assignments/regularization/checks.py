@@ -165,8 +165,9 @@ def _backprop(Y, weights, cache, alpha, L, lambtha=0.0, keep_prob=None, mistake=
             w_used = new[f"W{layer}"] if mistake == "updated_w" else w_old
             derivative = 1 - a_prev if mistake == "tanh_no_square" else 1 - a_prev ** 2
             dz = (w_used.T @ dz) * derivative
-            if keep_prob is not None and mistake != "no_mask":
-                dz = dz * cache[f"D{layer - 1}"]
+            if keep_prob is not None and mistake != "no_dropout":
+                if mistake != "no_mask":
+                    dz = dz * cache[f"D{layer - 1}"]
                 if mistake != "no_scale":
                     dz = dz / keep_prob
     return new
@@ -182,7 +183,8 @@ L2_GD_MISTAKES = {
 }
 DROPOUT_GD_MISTAKES = {
     "no_scale": "dZ is not divided by keep_prob after applying the mask",
-    "no_mask": "the dropout mask D is not applied to dZ",
+    "no_mask": "the dropout mask D is not applied to dZ (only the 1/keep_prob scaling is)",
+    "no_dropout": "dropout is ignored in the backward pass (no mask, no 1/keep_prob)",
     "updated_w": "the updated W_l is used to backpropagate to layer l-1 (use W_l before "
                  "its update)",
     "tanh_no_square": "the tanh derivative is written 1 - A instead of 1 - A**2",
@@ -370,6 +372,8 @@ def _early_stopping_variant(cost, opt_cost, threshold, patience, count, mistake=
     improved = (opt_cost - cost >= threshold if mistake == "non_strict"
                 else cost - opt_cost > threshold if mistake == "sign"
                 else opt_cost - cost > threshold)
+    if mistake == "no_reset_kept" and improved:
+        return (count >= patience, count)
     count = count + 1 if not improved or mistake == "no_reset" else 0
     stop = count > patience if mistake == "stop_strict" else count >= patience
     return (stop, count)
@@ -380,6 +384,7 @@ EARLY_STOPPING_MISTAKES = {
     "stop_strict": "stop is count > patience instead of count >= patience",
     "sign": "the difference is taken the wrong way round (cost - opt_cost)",
     "no_reset": "the count never resets to 0 on an improvement",
+    "no_reset_kept": "on an improvement the count is kept instead of reset to 0",
 }
 
 
@@ -630,6 +635,9 @@ def _judge_dropout_output(name, got, dense, keep_prob, case):
     if not np.allclose(scale, 1 / keep_prob, rtol=F32["rtol"] * 10):
         hint = (" Kept units are not scaled: they must be divided by keep_prob."
                 if np.allclose(scale, 1.0, rtol=1e-3) else
+                " Kept units are scaled by 1/(1 - keep_prob): keep_prob was used as the drop "
+                "rate (rate = 1 - keep_prob)." if np.allclose(scale, 1 / (1 - keep_prob),
+                                                              rtol=1e-3) else
                 f" Kept units are scaled by about {np.median(scale):.4g} instead of "
                 f"1/keep_prob = {1 / keep_prob:.4g}.")
         return verdict(name, False, f"the kept units are not the dense output / keep_prob "

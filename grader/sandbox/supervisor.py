@@ -2,9 +2,11 @@
 
 It forks the child, drains its stdout, stderr and result pipes without ever
 blocking (keeping only capped excerpts), kills it with SIGKILL at the
-wall-clock deadline, and, being a child subreaper, kills and reaps every
-descendant (double-forked daemons included) before reporting. It then writes
-one summary frame to `sink`; it never looks inside the student's results.
+wall-clock deadline or when its scratch folder goes over its quota, and,
+being a child subreaper, kills and reaps every descendant (double-forked
+daemons included) before reporting. It then empties the scratch folder and
+writes one summary frame to `sink`; it never looks inside the student's
+results.
 """
 from __future__ import annotations
 
@@ -19,11 +21,13 @@ from typing import Any
 import numpy as np
 
 from grader import wire
+from grader.sandbox import scratch
 from grader.sandbox.child import RESULT_FD, run_child
 
 PR_SET_CHILD_SUBREAPER = 36
 MAX_RESULT_BYTES = 256 * 1024 * 1024
 DRAIN_AFTER_EXIT = 0.5
+SCRATCH_CHECK_SECONDS = 0.1
 
 
 def supervise(job: dict[str, Any], sink_fd: int, probes: ModuleType | None) -> None:
@@ -42,9 +46,14 @@ def supervise(job: dict[str, Any], sink_fd: int, probes: ModuleType | None) -> N
                        deadline=started + float(limits["wall_seconds"]),
                        caps={"stdout": limits["output_kb"] * 1024,
                              "stderr": limits["output_kb"] * 1024,
-                             "result": MAX_RESULT_BYTES})
+                             "result": MAX_RESULT_BYTES},
+                       scratch_folder=job["scratch"])
     stray = kill_descendants()
+    _empty_scratch(job["scratch"])
     status, usage = collected.pop("wait")
+    stderr = collected["stderr"].decode("utf-8", "replace")
+    if collected["killed_for"]:
+        stderr += f"\n[grader] killed: {collected['killed_for']}"
     summary = {
         "seconds": time.monotonic() - started,
         "timed_out": collected["timed_out"],
@@ -53,8 +62,9 @@ def supervise(job: dict[str, Any], sink_fd: int, probes: ModuleType | None) -> N
         "cpu_seconds": usage.ru_utime + usage.ru_stime if usage else 0.0,
         "max_rss_kb": usage.ru_maxrss if usage else 0,
         "stray_processes_killed": stray,
+        "killed_for": collected["killed_for"],
         "stdout": collected["stdout"].decode("utf-8", "replace"),
-        "stderr": collected["stderr"].decode("utf-8", "replace"),
+        "stderr": stderr,
         "stdout_bytes": collected["sizes"]["stdout"],
         "stderr_bytes": collected["sizes"]["stderr"],
         "result_truncated": collected["sizes"]["result"] > MAX_RESULT_BYTES,
@@ -84,28 +94,44 @@ def _wire_child_fds(pipes: dict[str, tuple[int, int]]) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
 
 
+def _empty_scratch(folder: str) -> None:
+    """Best effort: the parent removes the folder itself and must not choke on what is left."""
+    try:
+        scratch.empty_folder(folder)
+    except OSError:
+        pass
+
+
 def _drain(pid: int, fds: dict[int, str], deadline: float,
-           caps: dict[str, int]) -> dict[str, Any]:
-    """Read every pipe until the child is gone and the pipes are empty, or time runs out."""
+           caps: dict[str, int], scratch_folder: str) -> dict[str, Any]:
+    """Read every pipe until the child is gone and the pipes are empty, or time runs out.
+
+    Every SCRATCH_CHECK_SECONDS the scratch folder is measured; over its quota,
+    the child is killed like at the deadline, and `killed_for` says why.
+    """
     kept = {name: bytearray() for name in fds.values()}
     sizes = dict.fromkeys(fds.values(), 0)
     selector = selectors.DefaultSelector()
     for fd in fds:
         os.set_blocking(fd, False)
         selector.register(fd, selectors.EVENT_READ)
-    timed_out, waited, exited_at = False, None, None
+    timed_out, waited, exited_at, killed_for = False, None, None, None
+    next_check = time.monotonic()
     while True:
         now = time.monotonic()
         if waited is None:
             reaped, status, usage = os.wait4(pid, os.WNOHANG)
             if reaped:
                 waited, exited_at = (status, usage), now
-            elif now >= deadline:
-                timed_out = True
-                _kill_group(pid)
-                kill_descendants()
-                _, status, usage = os.wait4(pid, 0)
-                waited, exited_at = (status, usage), now
+            else:
+                if now >= next_check:
+                    next_check = now + SCRATCH_CHECK_SECONDS
+                    killed_for = scratch.over_quota(scratch_folder)
+                if killed_for or now >= deadline:
+                    timed_out = killed_for is None
+                    _kill_group(pid)  # descendants are killed once the child is reaped
+                    _, status, usage = os.wait4(pid, 0)
+                    waited, exited_at = (status, usage), now
         open_fds = selector.get_map()
         if waited is not None and (not open_fds or now - exited_at > DRAIN_AFTER_EXIT):
             break
@@ -128,7 +154,7 @@ def _drain(pid: int, fds: dict[int, str], deadline: float,
     for fd in fds:
         os.close(fd)
     selector.close()
-    return {"wait": waited, "timed_out": timed_out, "sizes": sizes,
+    return {"wait": waited, "timed_out": timed_out, "killed_for": killed_for, "sizes": sizes,
             **{name: bytes(data[:caps[name]]) for name, data in kept.items()}}
 
 
