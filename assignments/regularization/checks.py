@@ -132,9 +132,9 @@ def l2_cost_judge(case, outputs):
     args = case.inputs
     expected = _reference("0-l2_reg_cost.py", "l2_reg_cost")(
         args["cost"], args["lambtha"], args["weights"], args["L"], args["m"])
-    mistakes = [(text, _l2_cost_variant(args["cost"], args["lambtha"], args["weights"],
+    mistakes = ((text, _l2_cost_variant(args["cost"], args["lambtha"], args["weights"],
                                         args["L"], args["m"], key))
-                for key, text in L2_COST_MISTAKES.items()]
+                for key, text in L2_COST_MISTAKES.items())
     checks = [compare_arrays("cost + lambtha/(2m) * sum of squared W1..WL",
                              outputs["returned"], expected, what="the returned cost",
                              mistakes=mistakes, **F64)]
@@ -223,7 +223,10 @@ def dropout_gd_cases(rng):
 
 
 def _judge_step(case, outputs, expected, mistakes):
-    """Judge a gradient step by the change it made to every W_l and b_l."""
+    """Judge a gradient step by the change it made to every W_l and b_l.
+
+    `mistakes` is lazy: the classic-mistake models (each a whole backward pass)
+    are computed only for a wrong answer."""
     args = case.inputs
     got = outputs["weights"]
     keys = [f"{p}{layer}" for layer in range(1, args["L"] + 1) for p in "Wb"]
@@ -264,9 +267,9 @@ def l2_gd_judge(case, outputs):
     expected = {k: np.array(v, dtype=float) for k, v in a["weights"].items()}
     _reference("1-l2_reg_gradient_descent.py", "l2_reg_gradient_descent")(
         a["Y"], expected, a["cache"], a["alpha"], a["lambtha"], a["L"])
-    mistakes = [(text, _backprop(a["Y"], a["weights"], a["cache"], a["alpha"], a["L"],
+    mistakes = ((text, _backprop(a["Y"], a["weights"], a["cache"], a["alpha"], a["L"],
                                  lambtha=a["lambtha"], mistake=key))
-                for key, text in L2_GD_MISTAKES.items()]
+                for key, text in L2_GD_MISTAKES.items())
     return _judge_step(case, outputs, expected, mistakes)
 
 
@@ -275,9 +278,9 @@ def dropout_gd_judge(case, outputs):
     expected = {k: np.array(v, dtype=float) for k, v in a["weights"].items()}
     _reference("5-dropout_gradient_descent.py", "dropout_gradient_descent")(
         a["Y"], expected, a["cache"], a["alpha"], a["keep_prob"], a["L"])
-    mistakes = [(text, _backprop(a["Y"], a["weights"], a["cache"], a["alpha"], a["L"],
+    mistakes = ((text, _backprop(a["Y"], a["weights"], a["cache"], a["alpha"], a["L"],
                                  keep_prob=a["keep_prob"], mistake=key))
-                for key, text in DROPOUT_GD_MISTAKES.items()]
+                for key, text in DROPOUT_GD_MISTAKES.items())
     return _judge_step(case, outputs, expected, mistakes)
 
 
@@ -394,12 +397,14 @@ def early_stopping_cases(rng):
     boundary = [(2.25, 2.5, 0.25, 5, 1), (0.5, 1.0, 0.5, 3, 2), (1.0, 1.0, 0.0, 4, 3),
                 (3.0, 2.0, 0.5, 10, 9), (1.0, 1.25, 0.5, 1, 0), (0.75, 1.0, 0.125, 2, 1)]
     generated = []
-    for _ in range(30):
+    while len(generated) < 30:
         opt_cost = float(np.round(rng.uniform(0.1, 5.0), 3))
         cost = float(np.round(opt_cost + rng.uniform(-1.0, 0.5), 3))
+        threshold = float(np.round(rng.uniform(0.0, 0.6), 3))
+        if abs((opt_cost - cost) - threshold) < 1e-6:
+            continue  # ties are tested above with exact values; here rounding would decide
         patience = int(rng.integers(1, 20))
-        generated.append((cost, opt_cost, float(np.round(rng.uniform(0.0, 0.6), 3)),
-                          patience, int(rng.integers(0, patience + 2))))
+        generated.append((cost, opt_cost, threshold, patience, int(rng.integers(0, patience + 2))))
     return [Case("official example", {"calls": official}, public=True),
             Case("improvement of exactly threshold, stop exactly at patience",
                  {"calls": boundary}),
@@ -583,8 +588,11 @@ def l2_layer_judge(case, outputs):
     expected = lambtha * np.sum(kernel ** 2)
     name = "kernel L2 loss lambtha * sum(kernel**2) registered"
     if len(losses) != 1 or losses[0] is None or losses[0].size != 1:
+        hint = (" (kernel_regularizer missing? A tf.keras.layers.Dense keeps its loss to "
+                "itself: use tf.layers.Dense)" if not losses else
+                " (only the kernel is regularized: no bias_regularizer)")
         checks.append(verdict(name, False, f"expected one regularization loss in the graph; "
-                                           f"found {len(losses)} (kernel_regularizer missing?)"))
+                                           f"found {len(losses)}{hint}"))
     else:
         checks.append(compare_arrays(name, losses[0].reshape(()), expected,
                                      what="the regularization loss",

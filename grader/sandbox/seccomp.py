@@ -6,6 +6,12 @@ working (threads included) while the child cannot use the network (UDP and
 UNIX sockets too, which Landlock does not cover), debug or read other
 processes, leave its namespaces, or load kernel code.
 
+It also closes what Landlock and the rlimits leave open: Landlock has no
+right for chmod, chown, utimes or xattrs (so, as the owner, the child could
+change those of any file it can name), RLIMIT_DATA does not count shared
+memory (mmap(MAP_SHARED | MAP_ANONYMOUS), memfd), and System V / POSIX IPC
+objects outlive the process. None of these is needed by a grading task.
+
 Processes are denied because the grader runs as root, and RLIMIT_NPROC does not
 apply to uid 0: this filter is what stops fork bombs and double-forked daemons.
 fork, vfork and clone without CLONE_THREAD fail; clone3 fails with ENOSYS so
@@ -38,7 +44,26 @@ DENIED = (
     "io_uring_setup", "io_uring_enter", "io_uring_register",
     # new processes (threads use clone with CLONE_THREAD, allowed below)
     "fork", "vfork",
+    # file metadata, which Landlock does not cover (on any file the child can name)
+    "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
+    "utime", "utimes", "futimesat", "utimensat", "file_setattr",
+    "setxattr", "lsetxattr", "fsetxattr", "setxattrat",
+    "removexattr", "lremovexattr", "fremovexattr", "removexattrat",
+    # memory RLIMIT_DATA does not count, and IPC objects that outlive the process
+    "memfd_create", "memfd_secret",
+    "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl",
+    "semget", "semop", "semtimedop", "semctl",
+    "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
 )
+# System calls newer than some libseccomp releases know by name, numbered alike
+# on every architecture but alpha (the unified table of Linux >= 5.1).
+UNIFIED_NUMBERS = {"memfd_secret": 447, "fchmodat2": 452, "setxattrat": 463,
+                   "removexattrat": 466, "file_setattr": 469}
+_UNKNOWN = -1  # what libseccomp resolves a name it does not know to
+_MAP_SHARED = 0x01
+_MAP_ANONYMOUS = 0x20
+_FS_IOC_SETFLAGS = (0x40086602, 0x40046602)  # chattr, 64- and 32-bit request numbers
+_FS_IOC_FSSETXATTR = 0x401C5820
 
 _pyseccomp: ModuleType | None = None
 
@@ -80,7 +105,14 @@ def install() -> None:
     flt.set_attr(sc.Attr.CTL_TSYNC, 1)
     deny = sc.ERRNO(errno.EPERM)
     for name in DENIED:
-        flt.add_rule(deny, name)
+        if sc.resolve_syscall(sc.Arch.NATIVE, name) != _UNKNOWN:
+            flt.add_rule(deny, name)
+        elif name in UNIFIED_NUMBERS:
+            flt.add_rule(deny, UNIFIED_NUMBERS[name])
     flt.add_rule(deny, "clone", sc.Arg(_CLONE_FLAGS_ARG, sc.MASKED_EQ, _CLONE_THREAD, 0))
     flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    shared_anonymous = _MAP_SHARED | _MAP_ANONYMOUS  # also matches MAP_SHARED_VALIDATE
+    flt.add_rule(deny, "mmap", sc.Arg(3, sc.MASKED_EQ, shared_anonymous, shared_anonymous))
+    for request in _FS_IOC_SETFLAGS + (_FS_IOC_FSSETXATTR,):
+        flt.add_rule(deny, "ioctl", sc.Arg(1, sc.EQ, request))
     flt.load()

@@ -2,11 +2,11 @@
 
 It forks the child, drains its stdout, stderr and result pipes without ever
 blocking (keeping only capped excerpts), kills it with SIGKILL at the
-wall-clock deadline or when its scratch folder goes over its quota, and,
-being a child subreaper, kills and reaps every descendant (double-forked
-daemons included) before reporting. It then empties the scratch folder and
-writes one summary frame to `sink`; it never looks inside the student's
-results.
+wall-clock deadline, over its thread cap or when its scratch folder goes
+over its quota, and, being a child subreaper, kills and reaps every
+descendant (double-forked daemons included) before reporting. It then
+empties the scratch folder and writes one summary frame to `sink`; it never
+looks inside the student's results.
 """
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ from grader.sandbox.child import RESULT_FD, run_child
 PR_SET_CHILD_SUBREAPER = 36
 MAX_RESULT_BYTES = 256 * 1024 * 1024
 DRAIN_AFTER_EXIT = 0.5
-SCRATCH_CHECK_SECONDS = 0.1
+CHECK_SECONDS = 0.1  # how often the thread cap and the scratch quota are checked
+# uid 0 is exempt from RLIMIT_NPROC, and with small stacks RLIMIT_DATA allows
+# ~20 000 threads: enough to use up the machine's PIDs. TensorFlow needs ~4.
+MAX_THREADS = 256
 
 
 def supervise(job: dict[str, Any], sink_fd: int, probes: ModuleType | None) -> None:
@@ -106,8 +109,9 @@ def _drain(pid: int, fds: dict[int, str], deadline: float,
            caps: dict[str, int], scratch_folder: str) -> dict[str, Any]:
     """Read every pipe until the child is gone and the pipes are empty, or time runs out.
 
-    Every SCRATCH_CHECK_SECONDS the scratch folder is measured; over its quota,
-    the child is killed like at the deadline, and `killed_for` says why.
+    Every CHECK_SECONDS the child's threads are counted and the scratch folder
+    measured; over a bound, the child is killed like at the deadline, and
+    `killed_for` says why.
     """
     kept = {name: bytearray() for name in fds.values()}
     sizes = dict.fromkeys(fds.values(), 0)
@@ -125,8 +129,8 @@ def _drain(pid: int, fds: dict[int, str], deadline: float,
                 waited, exited_at = (status, usage), now
             else:
                 if now >= next_check:
-                    next_check = now + SCRATCH_CHECK_SECONDS
-                    killed_for = scratch.over_quota(scratch_folder)
+                    next_check = now + CHECK_SECONDS
+                    killed_for = _over_bounds(pid, scratch_folder)
                 if killed_for or now >= deadline:
                     timed_out = killed_for is None
                     _kill_group(pid)  # descendants are killed once the child is reaped
@@ -156,6 +160,19 @@ def _drain(pid: int, fds: dict[int, str], deadline: float,
     selector.close()
     return {"wait": waited, "timed_out": timed_out, "killed_for": killed_for, "sizes": sizes,
             **{name: bytes(data[:caps[name]]) for name, data in kept.items()}}
+
+
+def _over_bounds(pid: int, scratch_folder: str) -> str | None:
+    """Why the running child must be killed now (too many threads, scratch quota), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+        threads = int(stat[stat.rindex(b")") + 2:].split()[17])  # field 20, num_threads
+    except (OSError, ValueError, IndexError):
+        threads = 0  # gone meanwhile: wait4 will tell
+    if threads > MAX_THREADS:
+        return f"more than {MAX_THREADS} threads"
+    return scratch.over_quota(scratch_folder)
 
 
 def _kill_group(pid: int) -> None:
