@@ -38,6 +38,7 @@ class RawRun:
 
     seconds: float = 0.0
     timed_out: bool = False
+    killed_for: str | None = None  # the supervisor killed the child over a bound
     exit_code: int | None = None
     signal: int | None = None
     cpu_seconds: float = 0.0
@@ -88,6 +89,7 @@ def parse_summary(summary: dict[str, Any] | None) -> RawRun:
     run = RawRun(
         seconds=float(summary.get("seconds", 0.0)),
         timed_out=bool(summary.get("timed_out")),
+        killed_for=str(summary["killed_for"]) if summary.get("killed_for") else None,
         exit_code=summary.get("exit_code"),
         signal=summary.get("signal"),
         cpu_seconds=float(summary.get("cpu_seconds", 0.0)),

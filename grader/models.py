@@ -18,6 +18,7 @@ class Limits:
     file_mb: int = 16
     open_files: int = 256
     output_kb: int = 8
+    result_mb: int = 64  # the raw outputs one task may send back
 
 
 @dataclass(frozen=True)

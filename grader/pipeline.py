@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import shutil
 import signal
 import tempfile
 import time
@@ -26,6 +27,7 @@ from grader.engine import RawRun, child_env, make_engine
 from grader.models import CORRECTNESS, REQUIREMENT, Case, CheckResult, Report, Task, TaskResult
 from grader.packs import Pack, detect_pack, load_pack
 from grader.sandbox.layers import describe
+from grader.sandbox.scratch import empty_folder
 from grader.style import check_style
 from grader.submission import Submission, read_submission, write_scratch_copy
 
@@ -54,18 +56,31 @@ def grade(path: str, options: Options = Options(), engine=None) -> Report:
         engine = make_engine(options.engine, str(pack.probes_path),
                              any(t.needs_tensorflow for t in pack.tasks))
     try:
-        with tempfile.TemporaryDirectory(prefix="grade-") as run_root:
+        run_root = tempfile.mkdtemp(prefix="grade-")
+        try:
             planned = [_plan(pack, task, position, submission, seed, options, Path(run_root))
                        for position, task in enumerate(pack.tasks)]
             with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
                 results = tuple(pool.map(lambda plan: _verdict(plan, _run(engine, plan)),
                                          planned))
+        finally:
+            _remove_tree(run_root)
     finally:
         if own_engine:
             engine.close()
     return Report(assignment=pack.name, submission=path, seed=seed, tasks=results,
                   sandbox=sandbox, engine=engine.name, grader_version=__version__,
                   seconds=round(time.monotonic() - started, 3), started_at=started_at)
+
+
+def _remove_tree(path: str) -> None:
+    """Remove a run's scratch folders, whatever a student left in them (deep trees,
+    folders without permissions): emptied without recursion, then removed."""
+    try:
+        empty_folder(path)
+    except OSError:
+        pass
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @dataclasses.dataclass
@@ -176,6 +191,8 @@ def _load_message(task: Task, error: dict[str, str]) -> str:
 
 def _death(run: RawRun, when: str) -> str:
     """Why the process stopped, in words a student can act on."""
+    if run.killed_for:
+        return f"the process was killed {when}: {run.killed_for}"
     if run.timed_out:
         return (f"timed out {when} (wall-clock limit {run.seconds:.0f} s): "
                 f"an infinite loop or a very slow computation?")

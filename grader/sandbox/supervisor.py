@@ -25,7 +25,6 @@ from grader.sandbox import scratch
 from grader.sandbox.child import RESULT_FD, run_child
 
 PR_SET_CHILD_SUBREAPER = 36
-MAX_RESULT_BYTES = 256 * 1024 * 1024
 DRAIN_AFTER_EXIT = 0.5
 CHECK_SECONDS = 0.1  # how often the thread cap and the scratch quota are checked
 # uid 0 is exempt from RLIMIT_NPROC, and with small stacks RLIMIT_DATA allows
@@ -49,7 +48,7 @@ def supervise(job: dict[str, Any], sink_fd: int, probes: ModuleType | None) -> N
                        deadline=started + float(limits["wall_seconds"]),
                        caps={"stdout": limits["output_kb"] * 1024,
                              "stderr": limits["output_kb"] * 1024,
-                             "result": MAX_RESULT_BYTES},
+                             "result": limits["result_mb"] * 1024 * 1024},
                        scratch_folder=job["scratch"])
     stray = kill_descendants()
     _empty_scratch(job["scratch"])
@@ -70,7 +69,7 @@ def supervise(job: dict[str, Any], sink_fd: int, probes: ModuleType | None) -> N
         "stderr": stderr,
         "stdout_bytes": collected["sizes"]["stdout"],
         "stderr_bytes": collected["sizes"]["stderr"],
-        "result_truncated": collected["sizes"]["result"] > MAX_RESULT_BYTES,
+        "result_truncated": collected["sizes"]["result"] > limits["result_mb"] * 1024 * 1024,
         "result": np.frombuffer(collected["result"], dtype=np.uint8),
     }
     data = wire.encode(summary)
