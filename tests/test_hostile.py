@@ -51,8 +51,9 @@ from grader.submission import tree_digest
 SEED = 1234
 # Fragments the attacked task's failing checks must say (why it failed).
 MESSAGES = {"hostile_0_ignore_signals_loop": "timed out", "hostile_0_sleep_forever": "timed out",
-            "hostile_0_many_files_2gb": "SIGKILL", "hostile_0_killpg_self": "SIGKILL",
-            "hostile_0_small_stack_thread_bomb": "SIGKILL",
+            "hostile_0_many_files_2gb": "more than 128 MB written in the scratch folder",
+            "hostile_0_killpg_self": "SIGKILL",
+            "hostile_0_small_stack_thread_bomb": "more than 256 threads",
             "hostile_0_sigsegv_self": "SIGSEGV", "hostile_0_close_all_fds": "without reporting",
             "hostile_0_os_exit_in_function": "without reporting",
             "hostile_0_garbage_on_result_fd": "malformed results"}
