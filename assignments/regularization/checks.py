@@ -262,26 +262,26 @@ def _judge_step(case, outputs, expected, mistakes):
     return [verdict(name, False, message)]
 
 
-def l2_gd_judge(case, outputs):
+def _gd_judge(case, outputs, task_file, function, hyperparameter, mistakes_table):
+    """Judge one step of task 1 (hyperparameter lambtha) or task 5 (keep_prob)."""
     a = case.inputs
     expected = {k: np.array(v, dtype=float) for k, v in a["weights"].items()}
-    _reference("1-l2_reg_gradient_descent.py", "l2_reg_gradient_descent")(
-        a["Y"], expected, a["cache"], a["alpha"], a["lambtha"], a["L"])
+    _reference(task_file, function)(a["Y"], expected, a["cache"], a["alpha"],
+                                    a[hyperparameter], a["L"])
     mistakes = ((text, _backprop(a["Y"], a["weights"], a["cache"], a["alpha"], a["L"],
-                                 lambtha=a["lambtha"], mistake=key))
-                for key, text in L2_GD_MISTAKES.items())
+                                 mistake=key, **{hyperparameter: a[hyperparameter]}))
+                for key, text in mistakes_table.items())
     return _judge_step(case, outputs, expected, mistakes)
+
+
+def l2_gd_judge(case, outputs):
+    return _gd_judge(case, outputs, "1-l2_reg_gradient_descent.py", "l2_reg_gradient_descent",
+                     "lambtha", L2_GD_MISTAKES)
 
 
 def dropout_gd_judge(case, outputs):
-    a = case.inputs
-    expected = {k: np.array(v, dtype=float) for k, v in a["weights"].items()}
-    _reference("5-dropout_gradient_descent.py", "dropout_gradient_descent")(
-        a["Y"], expected, a["cache"], a["alpha"], a["keep_prob"], a["L"])
-    mistakes = ((text, _backprop(a["Y"], a["weights"], a["cache"], a["alpha"], a["L"],
-                                 keep_prob=a["keep_prob"], mistake=key))
-                for key, text in DROPOUT_GD_MISTAKES.items())
-    return _judge_step(case, outputs, expected, mistakes)
+    return _gd_judge(case, outputs, "5-dropout_gradient_descent.py", "dropout_gradient_descent",
+                     "keep_prob", DROPOUT_GD_MISTAKES)
 
 
 # ------------------------------------------------------------------ task 4
