@@ -50,10 +50,6 @@ class Pack:
     def probes_path(self) -> Path:
         return self.root / "probes.py"
 
-    @property
-    def statement_path(self) -> Path:
-        return self.root / "statement.md"
-
 
 def available_packs() -> list[str]:
     if not ASSIGNMENTS_DIR.is_dir():

@@ -211,11 +211,6 @@ def decode_frames(data: bytes) -> tuple[list[dict[str, Any]], bool]:
     return frames, pos != len(data)
 
 
-def write_frame(stream: BinaryIO, message: dict[str, Any]) -> None:
-    stream.write(encode(message))
-    stream.flush()
-
-
 def read_frame(stream: BinaryIO) -> dict[str, Any] | None:
     """The next frame of a stream, or None at a clean end of stream."""
     prefix = _read_exact(stream, _PREFIX.size)
