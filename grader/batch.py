@@ -5,12 +5,18 @@ A submission whose two reports are newer than every file in it is skipped
 (unless --force), so an interrupted batch resumes where it stopped. A broken or
 hostile submission only fails its own report; a failure of the grader itself is
 counted and shown, never hidden.
+
+Every submission of a batch is graded on the same cases: one seed (--seed, else
+the seed of the earlier summary.json in OUT, else a random one), written to
+summary.json. That is fair, reproducible, and lets the grader generate the inputs
+and the reference answers once per batch instead of once per student.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import secrets
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +34,9 @@ from grader.pipeline import Options, grade
 from grader.report import html, json_report
 
 EXIT_OK, EXIT_GRADER_FAILURES = 0, 1
+# Tasks of one submission graded at once: while one task's child runs, the other's
+# outputs are judged, so -j submissions keep -j cores busy.
+TASKS_AT_ONCE = 2
 
 
 def run_batch(args: argparse.Namespace, options: Options) -> int:
@@ -45,13 +54,14 @@ def run_batch(args: argparse.Namespace, options: Options) -> int:
     pack = load_pack(args.assignment)
     students = sorted(p.name for p in root.iterdir()
                       if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    options = replace(options, seed=_batch_seed(options.seed, out))
     previous = {} if args.force else {s: _previous(root / s, out, s) for s in students}
     todo = [s for s in students if previous.get(s) is None]
     results: dict[str, dict | str] = {s: p for s, p in previous.items() if p is not None}
     console = Console(stderr=True)
     if todo:
         _grade_all(root, out, todo, pack, options, results, console)
-    summary = _summary(pack, students, todo, results, out)
+    summary = _summary(pack, options.seed, students, todo, results, out)
     write_text(str(out / "summary.json"), json.dumps(summary, indent=2) + "\n")
     _print_summary(console, summary)
     return EXIT_GRADER_FAILURES if summary["grader_failures"] else EXIT_OK
@@ -62,7 +72,7 @@ def _grade_all(root: Path, out: Path, todo: list[str], pack, options: Options,
     """Grade `todo` with one shared engine, several submissions at once, with a progress bar."""
     engine = make_engine(options.engine, str(pack.probes_path),
                          any(t.needs_tensorflow for t in pack.tasks))
-    per_submission = replace(options, jobs=1)
+    per_submission = replace(options, jobs=TASKS_AT_ONCE)
     try:
         with _progress(console) as progress, ThreadPoolExecutor(options.jobs) as pool:
             bar = progress.add_task("grading", total=len(todo))
@@ -73,6 +83,19 @@ def _grade_all(root: Path, out: Path, todo: list[str], pack, options: Options,
                 progress.advance(bar)
     finally:
         engine.close()
+
+
+def _batch_seed(requested: int | None, out: Path) -> int:
+    """--seed, else the seed an earlier run wrote to OUT/summary.json, else a new one."""
+    if requested is not None:
+        return requested
+    try:
+        seed = json.loads((out / "summary.json").read_text())["seed"]
+        if type(seed) is int and 0 <= seed < 2 ** 63:
+            return seed
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return secrets.randbelow(2 ** 31)
 
 
 def _progress(console: Console) -> Progress:
@@ -121,7 +144,7 @@ def _grade_one(submission: Path, out: Path, student: str, options, engine) -> di
             "grader_errors": [t.task.id for t in report.tasks if t.outcome == "grader-error"]}
 
 
-def _summary(pack, students, todo, results, out: Path) -> dict:
+def _summary(pack, seed: int, students, todo, results, out: Path) -> dict:
     """Class-wide figures over every submission with a report (this run's or an earlier one)."""
     reported = {s: r for s, r in results.items() if isinstance(r, dict)}
     failures = {s: r for s, r in results.items() if isinstance(r, str)}
@@ -132,6 +155,7 @@ def _summary(pack, students, todo, results, out: Path) -> dict:
     scores = [r["score"] for r in reported.values()]
     return {
         "assignment": pack.name,
+        "seed": seed,
         "submissions": len(students),
         "graded_now": len([s for s in todo if isinstance(results.get(s), dict)]),
         "skipped_up_to_date": len(students) - len(todo),

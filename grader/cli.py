@@ -1,7 +1,7 @@
 """The `grade` command: parse arguments, call the pipeline, render, map errors to exit codes.
 
     grade SUBMISSION [--assignment NAME] [--json PATH] [--html PATH] [--seed N]
-                     [--engine warm|fresh] [--sandbox auto|strict|off] [-j N]
+                     [--engine warm|fresh] [--sandbox auto|strict|off] [-j N] [--scratch DIR]
     grade batch SUBMISSIONS_DIR --assignment NAME --out DIR [-j N] [--engine ...] [--force]
 
 Exit status: 0 every check passed, 1 graded with failures, 2 could not grade.
@@ -42,6 +42,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=DEFAULTS.jobs, metavar="N",
                         help="tasks or submissions graded at once (default: cores)")
     parser.add_argument("--seed", type=int, help="reproduce a run's generated inputs")
+    parser.add_argument("--scratch", metavar="DIR", help="where the tasks' scratch folders go "
+                        "(default: /dev/shm when it has 1 GB free, else the temporary folder)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
 def options_from(args: argparse.Namespace) -> Options:
     if args.jobs < 1:
         raise GraderError("-j must be at least 1")
+    if args.scratch is not None and not os.path.isdir(args.scratch):
+        raise GraderError(f"scratch folder not found: {args.scratch}")
     return Options(assignment=args.assignment, seed=args.seed, engine=args.engine,
-                   sandbox=args.sandbox, jobs=args.jobs)
+                   sandbox=args.sandbox, jobs=args.jobs, scratch=args.scratch)
 
 
 def _grade_one(args: argparse.Namespace) -> int:

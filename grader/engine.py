@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from grader import wire
+from grader.sandbox.case_memory import CaseMemory
 
 ENGINES = ("warm", "fresh")
 _LENGTH = struct.Struct(">Q")
@@ -70,6 +71,7 @@ def child_env(home: str | None = None) -> dict[str, str]:
         "MKL_NUM_THREADS": "1",
         "TF_NUM_INTRAOP_THREADS": "1",
         "TF_NUM_INTEROP_THREADS": "1",
+        "TF_OVERRIDE_GLOBAL_THREADPOOL": "1",  # a session's threads end with it: fork-safe
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
     }
@@ -86,6 +88,8 @@ def parse_summary(summary: dict[str, Any] | None) -> RawRun:
     """Turn a supervisor's summary frame into a RawRun, validating the child's frames."""
     if not isinstance(summary, dict):
         return RawRun(grader_fault="the sandbox supervisor sent no summary")
+    if summary.get("grader_fault"):
+        return RawRun(grader_fault=str(summary["grader_fault"])[:500])
     run = RawRun(
         seconds=float(summary.get("seconds", 0.0)),
         timed_out=bool(summary.get("timed_out")),
@@ -170,6 +174,7 @@ class _Worker:
 
     def __init__(self, probes_path: str, tensorflow: bool, home: str) -> None:
         self._lock = threading.Lock()
+        self._sent_cases = CaseMemory()  # mirrors what the worker keeps
         self._ready = threading.Event()
         self._start_error: str | None = None
         parent_end, worker_end = socket.socketpair()
@@ -199,9 +204,9 @@ class _Worker:
         if self._start_error:
             return RawRun(grader_fault=self._start_error)
         read_end, write_end = os.pipe()
-        data = wire.encode(job)
         try:
             with self._lock:
+                data = wire.encode(self._without_kept_cases(job))
                 socket.send_fds(self._channel, [_LENGTH.pack(len(data))], [write_end])
                 self._channel.sendall(data)
         except OSError:
@@ -211,6 +216,16 @@ class _Worker:
             os.close(write_end)
         deadline = time.monotonic() + float(job["limits"]["wall_seconds"]) + GRACE_SECONDS
         return _summary_from_bytes(_read_until_eof(read_end, deadline))
+
+    def _without_kept_cases(self, job: dict[str, Any]) -> dict[str, Any]:
+        """The job, with `cases: None` when the worker still holds them (call under the lock)."""
+        key = job.get("cases_key")
+        if key is None:
+            return job
+        if self._sent_cases.recall(key) is not None:
+            return {**job, "cases": None}
+        self._sent_cases.remember(key, True)
+        return job
 
     def close(self) -> None:
         self._channel.close()

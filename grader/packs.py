@@ -12,9 +12,11 @@ The engine knows nothing about any one pack.
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
+import threading
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -57,8 +59,11 @@ def available_packs() -> list[str]:
     return sorted(p.name for p in ASSIGNMENTS_DIR.iterdir() if (p / "pack.toml").is_file())
 
 
+@functools.cache
 def load_pack(name: str) -> Pack:
-    """Load and validate the pack called `name`; unknown keys are errors."""
+    """Load and validate the pack called `name`; unknown keys are errors.
+
+    Loaded once per process: a batch grades hundreds of submissions with it."""
     if name not in available_packs():
         known = ", ".join(available_packs()) or "none"
         raise GraderError(f"unknown assignment {name!r} (known: {known})")
@@ -131,11 +136,13 @@ def _import_file(module_name: str, path: Path) -> ModuleType:
 
 
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
+_IMPORT_LOCK = threading.Lock()  # a module is in sys.modules before it has finished loading
 
 
 def reference_function(pack_name: str, file: str, function: str) -> Callable:
     """A reference solution's function, for the trusted parent only (never a child)."""
     module_name = f"grader_reference_{pack_name}_{file[:-3].replace('-', '_')}"
-    module = sys.modules.get(module_name) or _import_file(
-        module_name, SOLUTIONS_DIR / pack_name / file)
+    with _IMPORT_LOCK:
+        module = sys.modules.get(module_name) or _import_file(
+            module_name, SOLUTIONS_DIR / pack_name / file)
     return getattr(module, function)

@@ -9,11 +9,13 @@ which never runs student code.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import secrets
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -27,7 +29,7 @@ from grader.engine import RawRun, child_env, make_engine
 from grader.models import CORRECTNESS, REQUIREMENT, Case, CheckResult, Report, Task, TaskResult
 from grader.packs import Pack, detect_pack, load_pack
 from grader.sandbox.layers import describe
-from grader.sandbox.scratch import empty_folder
+from grader.sandbox.scratch import base_folder as scratch_base_folder, empty_folder
 from grader.style import check_style
 from grader.submission import Submission, read_submission, write_scratch_copy
 
@@ -41,6 +43,7 @@ class Options:
     engine: str = "warm"
     sandbox: str = "auto"
     jobs: int = os.cpu_count() or 1
+    scratch: str | None = None  # where run folders go; None: see scratch.base_folder()
 
 
 def grade(path: str, options: Options = Options(), engine=None) -> Report:
@@ -56,7 +59,7 @@ def grade(path: str, options: Options = Options(), engine=None) -> Report:
         engine = make_engine(options.engine, str(pack.probes_path),
                              any(t.needs_tensorflow for t in pack.tasks))
     try:
-        run_root = tempfile.mkdtemp(prefix="grade-")
+        run_root = tempfile.mkdtemp(prefix="grade-", dir=options.scratch or scratch_base_folder())
         try:
             planned = [_plan(pack, task, position, submission, seed, options, Path(run_root))
                        for position, task in enumerate(pack.tasks)]
@@ -91,7 +94,7 @@ class _Plan:
     pack: Pack
     present: bool
     style: list[CheckResult]
-    cases: list[Case]
+    cases: tuple[Case, ...]
     job: dict[str, Any] | None
 
 
@@ -99,9 +102,8 @@ def _plan(pack: Pack, task: Task, position: int, submission: Submission, seed: i
           options: Options, run_root: Path) -> _Plan:
     item = submission.get(task.file)
     if item is None:
-        return _Plan(task, pack, False, [], [], None)
-    rng = np.random.default_rng([seed, position])
-    cases = pack.checks[task.id].cases(rng)
+        return _Plan(task, pack, False, [], (), None)
+    cases = cases_for(pack.name, task.id, seed, position)
     scratch = run_root / f"task-{task.id}"
     home = scratch / "home"
     scratch.mkdir(mode=0o700)
@@ -118,8 +120,45 @@ def _plan(pack: Pack, task: Task, position: int, submission: Submission, seed: i
         "limits": dataclasses.asdict(task.limits),
         "env": child_env(str(home)),
         "cases": [{"name": case.name, "inputs": case.inputs} for case in cases],
+        "cases_key": f"{pack.name}/{task.id}/{seed}",
     }
     return _Plan(task, pack, True, check_style(task, item), cases, job)
+
+
+_GENERATING = threading.Lock()
+
+
+def cases_for(pack_name: str, task_id: str, seed: int, position: int) -> tuple[Case, ...]:
+    """A task's cases (and whatever the generator computed for the judge) for one seed.
+
+    Generated once per process and seed: a batch grades every submission with one
+    seed, so inputs and reference answers are computed once, not once per student
+    (the lock keeps the first submissions of a batch from generating them twice).
+    Arrays are made read-only, so that no judge can change what the next one sees.
+    """
+    with _GENERATING:
+        return _generate_cases(pack_name, task_id, seed, position)
+
+
+@functools.lru_cache(maxsize=256)
+def _generate_cases(pack_name: str, task_id: str, seed: int, position: int) -> tuple[Case, ...]:
+    rng = np.random.default_rng([seed, position])
+    cases = tuple(load_pack(pack_name).checks[task_id].cases(rng))
+    for case in cases:
+        _make_read_only(case.inputs)
+        _make_read_only(case.context)
+    return cases
+
+
+def _make_read_only(value: Any) -> None:
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _make_read_only(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _make_read_only(item)
 
 
 def _run(engine, plan: _Plan) -> RawRun | None:

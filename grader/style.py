@@ -6,6 +6,7 @@ verdict. Parsing uses `ast` (no code runs) and pycodestyle as a library.
 from __future__ import annotations
 
 import ast
+import functools
 
 import pycodestyle
 
@@ -94,8 +95,10 @@ def _imports(tree: ast.Module, allowed: tuple[str, ...]) -> CheckResult:
 def _pycodestyle(item: SubmittedFile) -> CheckResult:
     """pycodestyle's default checks, run on the in-memory lines (no file is read)."""
     lines = item.text.splitlines(keepends=True)
-    report = _CollectingReport(pycodestyle.StyleGuide(quiet=True).options)
-    checker = pycodestyle.Checker(filename=item.name, lines=lines, report=report)
+    options = _pycodestyle_options()
+    checker = pycodestyle.Checker(filename=item.name, lines=lines, options=options,
+                                  report=_CollectingReport(options))
+    report = checker.report
     try:
         checker.check_all()
     except (RecursionError, MemoryError, ValueError, SyntaxError) as exc:
@@ -104,6 +107,12 @@ def _pycodestyle(item: SubmittedFile) -> CheckResult:
     more = len(report.problems) - len(shown)
     message = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
     return _result("pycodestyle", not report.problems, message)
+
+
+@functools.cache
+def _pycodestyle_options():
+    """pycodestyle's default options, parsed once: building them costs more than a check."""
+    return pycodestyle.StyleGuide(quiet=True).options
 
 
 class _CollectingReport(pycodestyle.BaseReport):

@@ -77,6 +77,18 @@ def test_summary_counts_and_pass_rates(classroom):
     assert 0 < summary["task_pass_rate"]["0"] < 1
 
 
+def test_one_seed_for_the_whole_class_and_kept_across_runs(classroom):
+    submissions, out, _ = classroom
+    summary = json.loads((out / "summary.json").read_text())
+    seeds = {json.loads((out / f"{s}.json").read_text())["seed"] for s in summary["scores"]}
+    assert seeds == {summary["seed"]}
+    again = batch(str(submissions), "--assignment", "regularization", "--out", str(out),
+                  "--force", "-j", "1")
+    assert again.returncode == 0
+    assert json.loads((out / "summary.json").read_text())["seed"] == summary["seed"]
+    assert json.loads((out / "alice.json").read_text())["seed"] == summary["seed"]
+
+
 def test_second_run_skips_then_a_changed_submission_is_regraded(classroom):
     submissions, out, _ = classroom
     mtimes = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json") if p.stem != "summary"}
@@ -111,6 +123,8 @@ def test_force_regrades_everything(classroom):
     ([".", "--out", "/tmp/x"], "--assignment"),
     ([".", "--assignment", "regularization"], "--out"),
     ([".", "--assignment", "regularization", "--out", "/tmp/x", "-j", "0"], "-j"),
+    ([".", "--assignment", "regularization", "--out", "/tmp/x", "--scratch", "/no/such"],
+     "scratch folder not found"),
 ])
 def test_bad_batch_arguments_exit_2_with_one_line(args, fragment):
     result = batch(*args)

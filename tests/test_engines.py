@@ -1,11 +1,16 @@
-"""The warm and fresh engines give the same verdicts for the same seed."""
+"""The warm and fresh engines give the same verdicts for the same seed; the warm
+engine's kept inputs change nothing; the warm worker forks single-threaded."""
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 
-from conftest import assemble, load_expectations
-from grader.engine import FreshEngine
-from grader.pipeline import Options, grade
+from conftest import SOLUTIONS, assemble, load_expectations
+from grader.engine import FreshEngine, WarmEngine
+from grader.pipeline import Options, _plan, grade
+from grader.submission import read_submission
 from grader.report import json_report
 
 EXPECTATIONS = load_expectations()
@@ -36,3 +41,40 @@ def test_same_seed_same_report_under_both_engines(name, tmp_path, warm_engine, f
     warm = comparable(grade(submission, options, engine=warm_engine))
     fresh = comparable(grade(submission, options, engine=fresh_engine))
     assert warm == fresh
+
+
+def test_inputs_kept_by_the_warm_worker_give_the_same_report(tmp_path, pack):
+    """The second grade with a seed sends no inputs (the worker kept them): same report."""
+    submission = str(assemble(EXPECTATIONS["buggy_4_no_keep_prob_scaling"], tmp_path / "s"))
+    options = Options(assignment="regularization", seed=97)
+    engine = WarmEngine(str(pack.probes_path), tensorflow=True)
+    try:
+        first = grade(submission, options, engine=engine)
+        sent = [engine._workers[t.needs_tensorflow]._sent_cases.recall(f"regularization/"
+                                                                       f"{t.id}/97")
+                for t in pack.tasks]
+        second = grade(submission, options, engine=engine)
+    finally:
+        engine.close()
+    assert sent == [True] * len(pack.tasks)
+    assert comparable(first) == comparable(second)
+    assert not first.full_marks
+
+
+def test_a_job_whose_inputs_the_worker_lost_is_a_grader_error(tmp_path, warm_engine, pack):
+    (tmp_path / "run").mkdir()
+    plan = _plan(pack, pack.tasks[0], 0, read_submission(str(SOLUTIONS)), 5, Options(),
+                 tmp_path / "run")
+    run = warm_engine.run({**plan.job, "cases": None, "cases_key": "never-sent"})
+    assert run.grader_fault and "lost" in run.grader_fault and not run.cases
+
+
+def test_the_check_before_forking_counts_every_other_thread():
+    code = ("import threading, time\n"
+            "from grader.sandbox.worker import _threads_that_may_hold_locks as count\n"
+            "print(count())\n"
+            "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n"
+            "print(count())\n")
+    counts = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60).stdout.split()
+    assert counts == ["1", "2"]

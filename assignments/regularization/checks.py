@@ -7,6 +7,8 @@ judged: the student's own masks are checked for meaning and A is recomputed
 from them; kernels are tested against the initializer's law with an exact
 statistical bound. Classic mistakes are computed on the side and named.
 """
+import dataclasses
+
 import numpy as np
 
 from grader.compare import close, compare_arrays, describe_value, to_array, verdict
@@ -23,6 +25,13 @@ ARROW = "\u2192"
 
 def _reference(task_file, function):
     return reference_function(PACK, task_file, function)
+
+
+def _with_expected(cases, expected):
+    """The cases, each with the reference answer `expected(inputs)` in its parent-only
+    context: computed once with the inputs, not once per judged submission."""
+    return [dataclasses.replace(case, context={**case.context, "expected": expected(case.inputs)})
+            for case in cases]
 
 
 # --------------------------------------------------------------- generators
@@ -125,13 +134,14 @@ def l2_cost_cases(rng):
     cases.append(Case("6\u21925\u21924\u21923, m=9, float cost, L=2 of 3 layers",
                       {"cost": float(rng.uniform(0.1, 3)), "weights": weights, "L": 2,
                        "m": 9, "lambtha": float(rng.uniform(0.5, 5.0))}))
-    return cases
+    reference = _reference("0-l2_reg_cost.py", "l2_reg_cost")
+    return _with_expected(cases, lambda a: reference(a["cost"], a["lambtha"], a["weights"],
+                                                     a["L"], a["m"]))
 
 
 def l2_cost_judge(case, outputs):
     args = case.inputs
-    expected = _reference("0-l2_reg_cost.py", "l2_reg_cost")(
-        args["cost"], args["lambtha"], args["weights"], args["L"], args["m"])
+    expected = case.context["expected"]
     mistakes = ((text, _l2_cost_variant(args["cost"], args["lambtha"], args["weights"],
                                         args["L"], args["m"], key))
                 for key, text in L2_COST_MISTAKES.items())
@@ -207,19 +217,34 @@ def _gd_case(rng, sizes, m, scaled=True, dropout=False, name_extra=""):
     return Case(_arch(sizes, m) + name_extra, inputs)
 
 
+def _step_expected(task_file, function, hyperparameter):
+    """The weights after the reference solution's step, computed on a copy."""
+    reference = _reference(task_file, function)
+
+    def expected(a):
+        weights = {k: np.array(v, dtype=float) for k, v in a["weights"].items()}
+        reference(a["Y"], weights, a["cache"], a["alpha"], a[hyperparameter], a["L"])
+        return weights
+    return expected
+
+
 def l2_gd_cases(rng):
-    return [_gd_case(rng, _sizes(rng, [(200, 300), (100, 150)]), int(rng.integers(1000, 3000))),
-            _gd_case(rng, [5, 4, 3, 2], 7),
-            _gd_case(rng, _sizes(rng, [(30, 60)] * 3, n0=40, classes=4), 60),
-            _gd_case(rng, [784, 256, 128, 10], 500, scaled=False,
-                     name_extra=" (official-like: randn weights, zero biases)")]
+    cases = [_gd_case(rng, _sizes(rng, [(200, 300), (100, 150)]), int(rng.integers(100, 300))),
+             _gd_case(rng, [5, 4, 3, 2], 7),
+             _gd_case(rng, _sizes(rng, [(30, 60)] * 3, n0=40, classes=4), 60),
+             _gd_case(rng, [784, 256, 128, 10], 100, scaled=False,
+                      name_extra=" (official-like: randn weights, zero biases)")]
+    return _with_expected(cases, _step_expected("1-l2_reg_gradient_descent.py",
+                                                "l2_reg_gradient_descent", "lambtha"))
 
 
 def dropout_gd_cases(rng):
-    return [_gd_case(rng, _sizes(rng, [(200, 300), (100, 150)]), int(rng.integers(1000, 3000)),
-                     dropout=True),
-            _gd_case(rng, [5, 4, 3, 2], 7, dropout=True),
-            _gd_case(rng, _sizes(rng, [(30, 60)] * 3, n0=40, classes=4), 60, dropout=True)]
+    cases = [_gd_case(rng, _sizes(rng, [(200, 300), (100, 150)]), int(rng.integers(100, 300)),
+                      dropout=True),
+             _gd_case(rng, [5, 4, 3, 2], 7, dropout=True),
+             _gd_case(rng, _sizes(rng, [(30, 60)] * 3, n0=40, classes=4), 60, dropout=True)]
+    return _with_expected(cases, _step_expected("5-dropout_gradient_descent.py",
+                                                "dropout_gradient_descent", "keep_prob"))
 
 
 def _judge_step(case, outputs, expected, mistakes):
@@ -262,32 +287,27 @@ def _judge_step(case, outputs, expected, mistakes):
     return [verdict(name, False, message)]
 
 
-def _gd_judge(case, outputs, task_file, function, hyperparameter, mistakes_table):
+def _gd_judge(case, outputs, hyperparameter, mistakes_table):
     """Judge one step of task 1 (hyperparameter lambtha) or task 5 (keep_prob)."""
     a = case.inputs
-    expected = {k: np.array(v, dtype=float) for k, v in a["weights"].items()}
-    _reference(task_file, function)(a["Y"], expected, a["cache"], a["alpha"],
-                                    a[hyperparameter], a["L"])
     mistakes = ((text, _backprop(a["Y"], a["weights"], a["cache"], a["alpha"], a["L"],
                                  mistake=key, **{hyperparameter: a[hyperparameter]}))
                 for key, text in mistakes_table.items())
-    return _judge_step(case, outputs, expected, mistakes)
+    return _judge_step(case, outputs, case.context["expected"], mistakes)
 
 
 def l2_gd_judge(case, outputs):
-    return _gd_judge(case, outputs, "1-l2_reg_gradient_descent.py", "l2_reg_gradient_descent",
-                     "lambtha", L2_GD_MISTAKES)
+    return _gd_judge(case, outputs, "lambtha", L2_GD_MISTAKES)
 
 
 def dropout_gd_judge(case, outputs):
-    return _gd_judge(case, outputs, "5-dropout_gradient_descent.py", "dropout_gradient_descent",
-                     "keep_prob", DROPOUT_GD_MISTAKES)
+    return _gd_judge(case, outputs, "keep_prob", DROPOUT_GD_MISTAKES)
 
 
 # ------------------------------------------------------------------ task 4
 def dropout_forward_cases(rng):
     cases = []
-    for sizes, m in ((_sizes(rng, [(200, 300), (100, 150)]), int(rng.integers(1000, 3000))),
+    for sizes, m in ((_sizes(rng, [(200, 300), (100, 150)]), int(rng.integers(200, 400))),
                      ([6, 5, 4, 3], 40),
                      (_sizes(rng, [(50, 90)] * 3, n0=64, classes=5), 300)):
         keep_prob = float(rng.choice([0.6, 0.65, 0.8, 0.9]))  # not 0.5: see task 6
@@ -405,15 +425,17 @@ def early_stopping_cases(rng):
             continue  # ties are tested above with exact values; here rounding would decide
         patience = int(rng.integers(1, 20))
         generated.append((cost, opt_cost, threshold, patience, int(rng.integers(0, patience + 2))))
-    return [Case("official example", {"calls": official}, public=True),
-            Case("improvement of exactly threshold, stop exactly at patience",
-                 {"calls": boundary}),
-            Case("30 random calls", {"calls": generated})]
+    cases = [Case("official example", {"calls": official}, public=True),
+             Case("improvement of exactly threshold, stop exactly at patience",
+                  {"calls": boundary}),
+             Case("30 random calls", {"calls": generated})]
+    reference = _reference("7-early_stopping.py", "early_stopping")
+    return _with_expected(cases, lambda a: [reference(*call) for call in a["calls"]])
 
 
 def early_stopping_judge(case, outputs):
     calls, got = case.inputs["calls"], outputs["returned"]
-    expected = [_reference("7-early_stopping.py", "early_stopping")(*call) for call in calls]
+    expected = case.context["expected"]
     shapes = [g for g in got if not (isinstance(g, tuple) and len(g) == 2)]
     if shapes:
         return [verdict("returns (stop, count)", False,
@@ -452,35 +474,42 @@ def l2_tf_cost_cases(rng):
     for lambthas, activations in (((0.09, 0.03, 0.2), ("tanh", "sigmoid", "none")),
                                   ((0.05, None, 0.02, 0.5), ("tanh", "relu", "sigmoid", "none"))):
         m = int(rng.integers(100, 300))
-        units = [int(rng.integers(10, 300)) for _ in lambthas[:-1]] + [10]
-        x = rng.uniform(0, 1, (m, 784)).astype(np.float32)
-        inputs = {"X": x, "Y": _one_hot(rng, 10, m).T.astype(np.float32), "units": units,
-                  "lambthas": list(lambthas), "activations": list(activations),
-                  "tf_seed": int(rng.integers(0, 2 ** 31))}
+        sizes = [784] + [int(rng.integers(10, 300)) for _ in lambthas[:-1]] + [10]
+        kernels = [(rng.standard_normal((fan_in, fan_out)) * np.sqrt(4.0 / (fan_in + fan_out)))
+                   .astype(np.float32) for fan_in, fan_out in zip(sizes, sizes[1:])]
+        inputs = {"X": rng.uniform(0, 1, (m, 784)).astype(np.float32),
+                  "Y": _one_hot(rng, 10, m).T.astype(np.float32), "kernels": kernels,
+                  "biases": [(rng.standard_normal(n) * 0.1).astype(np.float32)
+                             for n in sizes[1:]],
+                  "lambthas": list(lambthas), "activations": list(activations)}
         regularized = sum(lam is not None for lam in lambthas)
-        chain = ARROW.join(str(u) for u in [784] + units)
-        cases.append(Case(f"{chain}, m={m}, {regularized} regularized layers", inputs))
-    return cases
+        cases.append(Case(f"{ARROW.join(map(str, sizes))}, m={m}, {regularized} regularized "
+                          f"layers", inputs))
+    return _with_expected(cases, _l2_tf_cost_parts)
+
+
+def _l2_tf_cost_parts(a):
+    """The network's cost (mean softmax cross-entropy) and each regularized layer's loss."""
+    out = a["X"].astype(np.float64)
+    for kernel, bias, activation in zip(a["kernels"], a["biases"], a["activations"]):
+        out = _apply(activation, out @ kernel + bias)
+    log_softmax = out - out.max(axis=1, keepdims=True)
+    log_softmax -= np.log(np.exp(log_softmax).sum(axis=1, keepdims=True))
+    cost = -np.mean(np.sum(a["Y"] * log_softmax, axis=1))
+    losses = np.array([lam * np.sum(np.square(k, dtype=np.float64))
+                       for lam, k in zip(a["lambthas"], a["kernels"]) if lam is not None])
+    return {"cost": cost, "losses": losses}
 
 
 def l2_tf_cost_judge(case, outputs):
-    kernels = outputs.get("kernels")
-    cost = to_array(outputs.get("cost"))
-    lambthas = case.inputs["lambthas"]
-    if (not isinstance(kernels, list) or len(kernels) != len(lambthas) or cost is None
-            or any(to_array(k) is None for k in kernels)):
-        return [verdict("graph evaluated", False, "the network around the cost could not be "
-                                                  "evaluated after your function ran")]
-    losses = np.array([lam * np.sum(to_array(k) ** 2) for lam, k in zip(lambthas, kernels)
-                       if lam is not None])
-    expected = cost + losses
+    cost, losses = case.context["expected"]["cost"], case.context["expected"]["losses"]
     mistakes = [("a single total (tf.losses.get_regularization_loss(), singular): the task "
                  "wants one entry per regularized layer", cost + losses.sum()),
                 ("the regularization losses without the cost", losses),
                 ("everything summed into one number", np.sum(cost + losses))]
     return [compare_arrays("cost + each layer's L2 loss, one entry per regularized layer",
-                           outputs.get("result"), expected, what="the returned tensor's value",
-                           mistakes=mistakes, **F32)]
+                           outputs.get("result"), cost + losses,
+                           what="the returned tensor's value", mistakes=mistakes, **F32)]
 
 
 def _layer_case(rng, n0, n, activation, m, extra_args, kwargs, label):
@@ -550,12 +579,12 @@ def _initializer_check(kernel):
         "glorot normal (scale=1.0)":
             truncated_normal_cdf(np.sqrt(1.0 / ((fan_in + fan_out) / 2)) / 0.87962566103423978),
     }
-    distances = {name: ks_distance(kernel, cdf) for name, cdf in candidates.items()}
     right = next(iter(candidates))
     bound = dkw_bound(kernel.size)
     name = "kernel initializer is VarianceScaling(scale=2.0, mode='fan_avg')"
-    if distances[right] <= bound:
+    if ks_distance(kernel, candidates[right]) <= bound:
         return verdict(name, True)
+    distances = {law: ks_distance(kernel, cdf) for law, cdf in candidates.items()}
     closest = min(distances, key=distances.get)
     message = (f"the kernel's values (std {kernel.std():.4g}, max |w| {np.abs(kernel).max():.4g}"
                f") do not follow VarianceScaling(scale=2.0, mode='fan_avg') (truncated normal, "

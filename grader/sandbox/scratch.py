@@ -15,6 +15,25 @@ import os
 MAX_BYTES = 128 * 1024 * 1024
 MAX_ENTRIES = 10_000
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+MEMORY_FOLDER = "/dev/shm"
+MEMORY_FOLDER_MIN_FREE = 1024 * 1024 * 1024
+
+
+def base_folder() -> str | None:
+    """Where run folders go: the in-memory /dev/shm when it has room for many quotas.
+
+    Each task's scratch is created, filled with the submission and emptied again:
+    a few dozen file operations that a journaling disk makes cost ~0.3 ms each, and
+    a tmpfs ~0.02 ms. None (the system's temporary folder) when /dev/shm is
+    missing, not writable or small (containers often give it 64 MB).
+    """
+    try:
+        info = os.statvfs(MEMORY_FOLDER)
+    except OSError:
+        return None
+    if not os.access(MEMORY_FOLDER, os.W_OK | os.X_OK):
+        return None
+    return MEMORY_FOLDER if info.f_bavail * info.f_frsize >= MEMORY_FOLDER_MIN_FREE else None
 
 
 def over_quota(path: str, max_bytes: int = MAX_BYTES,

@@ -72,10 +72,13 @@ def supervise(job: dict[str, Any], sink_fd: int, probes: ModuleType | None) -> N
         "result_truncated": collected["sizes"]["result"] > limits["result_mb"] * 1024 * 1024,
         "result": np.frombuffer(collected["result"], dtype=np.uint8),
     }
-    data = wire.encode(summary)
+    write_all(sink_fd, wire.encode(summary))
+
+
+def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(sink_fd, view):]
+        view = view[os.write(fd, view):]
 
 
 def _become_subreaper() -> None:

@@ -6,12 +6,15 @@
         the child, after lock-down: one interpreter start per task.
     python -I -m grader.sandbox.worker --serve PROBES_PATH [--tensorflow]
         warm engine: import numpy (and TensorFlow) and the pack's probes once
-        (and call the probes' optional `warm_up()`), then for each job received on fd 0 (a UNIX socket, with the write end
-        of the job's result pipe passed alongside) fork a supervisor.
+        (and call the probes' optional `warm_up()`), check that it is still
+        single-threaded, then for each job received on fd 0 (a UNIX socket,
+        with the write end of the job's result pipe passed alongside) fork a
+        supervisor.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import socket
@@ -20,8 +23,9 @@ import sys
 
 from grader import wire
 from grader.sandbox import seccomp
+from grader.sandbox.case_memory import CaseMemory
 from grader.sandbox.child import import_probes
-from grader.sandbox.supervisor import supervise
+from grader.sandbox.supervisor import supervise, write_all
 
 _LENGTH = struct.Struct(">Q")
 
@@ -49,9 +53,15 @@ def serve(probes_path: str, tensorflow: bool) -> None:
     if tensorflow and callable(warm_up):
         warm_up()
     seccomp.prepare()  # load libseccomp once; every forked child inherits it
+    gc.freeze()  # a child's collections skip the preloaded objects: fewer copy-on-write pages
+    busy = _threads_that_may_hold_locks()
+    if busy > 1:  # a thread running during a fork could leave a lock held in the children
+        raise SystemExit(f"the warm worker has {busy} threads after warming up; "
+                         f"forking from it would be unsafe")
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
     channel = socket.socket(fileno=0)
     channel.sendall(b"R")  # ready
+    kept_cases = CaseMemory()
     while True:
         try:
             header, fds, _, _ = socket.recv_fds(channel, _LENGTH.size, 1)
@@ -61,6 +71,11 @@ def serve(probes_path: str, tensorflow: bool) -> None:
             return
         (length,) = _LENGTH.unpack(header)
         job = wire.decode_frames(_recv_exact(channel, length))[0][0]
+        if not _with_cases(job, kept_cases):
+            write_all(fds[0], wire.encode({"grader_fault": "the warm worker lost the task's "
+                                                            "inputs"}))
+            os.close(fds[0])
+            continue
         if os.fork() == 0:
             channel.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -69,6 +84,32 @@ def serve(probes_path: str, tensorflow: bool) -> None:
             finally:
                 os._exit(0)
         os.close(fds[0])
+
+
+def _with_cases(job: dict, kept_cases: CaseMemory) -> bool:
+    """Fill in the cases the parent left out, or keep the ones it sent; False if lost."""
+    key = job.get("cases_key")
+    if job.get("cases") is None:
+        job["cases"] = kept_cases.recall(key) if key is not None else None
+        return job["cases"] is not None
+    if key is not None:
+        kept_cases.remember(key, job["cases"])
+    return True
+
+
+def _threads_that_may_hold_locks() -> int:
+    """This process's threads, except TensorFlow's graph runner: it is created with the
+    first graph, only ever runs work the main thread hands it synchronously (never
+    during a fork), and a forked child runs that work inline. A Session's pools would
+    count: with TF_OVERRIDE_GLOBAL_THREADPOOL=1 they end when the session closes."""
+    count = 0
+    for thread in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{thread}/comm") as handle:
+                count += handle.read().strip() != "tf_graph_runner"
+        except OSError:
+            continue
+    return count
 
 
 def _recv_exact(channel: socket.socket, n: int) -> bytes:

@@ -1,0 +1,66 @@
+"""Cases are generated once per seed and cannot be changed by a judge; run folders go
+where they are cheapest unless told otherwise."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import SOLUTIONS
+from grader import pipeline
+from grader.pipeline import Options, cases_for, grade
+from grader.sandbox import scratch
+
+
+def arrays(value):
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from arrays(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from arrays(item)
+
+
+def test_cases_are_generated_once_per_seed_and_differ_between_seeds():
+    first = cases_for("regularization", "1", 11, 1)
+    assert cases_for("regularization", "1", 11, 1) is first
+    other = cases_for("regularization", "1", 12, 1)
+    assert not np.array_equal(first[0].inputs["Y"], other[0].inputs["Y"])
+
+
+@pytest.mark.parametrize("task_id", [str(i) for i in range(7)])  # task 7: plain numbers
+def test_cached_cases_cannot_be_changed_in_place(task_id):
+    cases = cases_for("regularization", task_id, 11, int(task_id))
+    found = [array for case in cases for part in (case.inputs, case.context)
+             for array in arrays(part)]
+    assert found
+    for array in found:
+        with pytest.raises(ValueError):
+            array.flat[0] = 0
+
+
+def test_run_folders_go_to_memory_when_it_has_room(monkeypatch, tmp_path):
+    assert scratch.base_folder() in (scratch.MEMORY_FOLDER, None)
+    monkeypatch.setattr(scratch, "MEMORY_FOLDER", str(tmp_path / "missing"))
+    assert scratch.base_folder() is None
+    monkeypatch.setattr(scratch, "MEMORY_FOLDER", str(tmp_path))
+    monkeypatch.setattr(scratch, "MEMORY_FOLDER_MIN_FREE", 2 ** 62)
+    assert scratch.base_folder() is None
+    monkeypatch.setattr(scratch, "MEMORY_FOLDER_MIN_FREE", 0)
+    assert scratch.base_folder() == str(tmp_path)
+
+
+def test_an_explicit_scratch_folder_is_used_and_left_empty(tmp_path, monkeypatch, warm_engine):
+    run_roots = []
+    plan = pipeline._plan
+
+    def recording_plan(pack, task, position, submission, seed, options, run_root):
+        run_roots.append(run_root.parent)
+        return plan(pack, task, position, submission, seed, options, run_root)
+    monkeypatch.setattr(pipeline, "_plan", recording_plan)
+    report = grade(str(SOLUTIONS), Options(assignment="regularization", seed=3,
+                                           scratch=str(tmp_path)), engine=warm_engine)
+    assert report.full_marks
+    assert set(run_roots) == {tmp_path}
+    assert list(tmp_path.iterdir()) == []
