@@ -7,8 +7,10 @@ Prints, for this machine and this run:
   (a) floor:  `python -c "import numpy, tensorflow.compat.v1"` in the venv;
   (b) cold:   `grade` on the reference solutions (a correct submission);
   (c) batch:  N generated submissions (correct and buggy fixtures), warm engine
-              and fresh engine on the same inputs, with peak memory (PSS of the
-              whole process tree, so forked pages shared copy-on-write count once);
+              and fresh engine on the same inputs, the machine's busy CPU time per
+              submission, and, in one more warm run (sampling /proc costs CPU, so
+              timed runs are not sampled), peak memory: PSS of the whole process
+              tree, so pages forked copy-on-write count once;
   (d) sandbox: the bundled sample graded with every layer on (`--sandbox auto`)
               and off, alternating, on one warm engine;
 then the ratios and the targets of issues 4 and 5. Medians of R runs (fresh: one run,
@@ -68,9 +70,23 @@ def tree_pss_kb(root_pid: int) -> int:
     return total
 
 
-def run_with_peak_memory(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak tree PSS (KB) of one command."""
-    started = time.perf_counter()
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy (every process, kernel included)."""
+    with open("/proc/stat") as handle:
+        ticks = [int(v) for v in handle.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def run_timed(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and machine-wide busy CPU seconds of one command."""
+    cpu, started = busy_cpu_seconds(), time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - started, busy_cpu_seconds() - cpu
+
+
+def run_with_peak_memory(command: list[str]) -> int:
+    """Peak tree PSS (KB) of one command."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
 
@@ -82,9 +98,8 @@ def run_with_peak_memory(command: list[str]) -> tuple[float, int]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     process.wait()
-    seconds = time.perf_counter() - started
     sampler.join()
-    return seconds, peak
+    return peak
 
 
 def make_batch(folder: Path, size: int, seed: int) -> dict[str, int]:
@@ -147,18 +162,18 @@ def main() -> None:
         submissions.mkdir()
         kinds = make_batch(submissions, args.size, seed=7)
 
-        def batch(engine: str, run: int) -> tuple[float, int]:
-            out = Path(tmp) / f"out-{engine}-{run}"
-            return run_with_peak_memory([grade, "batch", str(submissions), "--assignment",
-                                         "regularization", "--out", str(out), "--force",
-                                         "--engine", engine, "-j", str(args.jobs)])
-        warm_runs = [batch("warm", run) for run in range(args.runs)]
-        fresh_seconds, fresh_peak = batch("fresh", 0)
+        def batch(engine: str, run: str) -> list[str]:
+            return [grade, "batch", str(submissions), "--assignment", "regularization",
+                    "--out", str(Path(tmp) / f"out-{engine}-{run}"), "--force",
+                    "--engine", engine, "-j", str(args.jobs)]
+        warm_runs = [run_timed(batch("warm", str(run))) for run in range(args.runs)]
+        fresh_seconds, fresh_cpu = run_timed(batch("fresh", "0"))
+        warm_peak = run_with_peak_memory(batch("warm", "memory"))
         summary = json.loads((Path(tmp) / "out-warm-0" / "summary.json").read_text())
 
     sandboxed, unsandboxed = sandbox_overhead(max(5, 2 * args.runs))
     warm = statistics.median(s for s, _ in warm_runs)
-    warm_peak = max(p for _, p in warm_runs)
+    warm_cpu = statistics.median(c for _, c in warm_runs)
     throughput = args.size / warm
     print(f"machine: {os.cpu_count()} cores; batch of {args.size} "
           f"({kinds['correct']} correct, {kinds['buggy or broken']} buggy or broken), "
@@ -170,10 +185,10 @@ def main() -> None:
           f"= {throughput:.2f} submissions/s   (target >= 2)")
     print(f"    batch  fresh engine                         {fresh_seconds:8.2f} s   "
           f"warm is {fresh_seconds / warm:.1f} x faster   (target >= 10)")
+    print(f"    busy CPU per submission: warm {warm_cpu / args.size:.2f} s, "
+          f"fresh {fresh_cpu / args.size:.2f} s (the whole machine, startup included)")
     print(f"    peak memory, warm batch -j {args.jobs}               {warm_peak / 1024:8.0f} MB"
           f"   (target < 3072)")
-    print(f"    peak memory, fresh batch -j {args.jobs}              "
-          f"{fresh_peak / 1024:8.0f} MB")
     print(f"(d) sandbox  sample, every layer on              {sandboxed:8.2f} s   "
           f"off {unsandboxed:.2f} s: +{(sandboxed / unsandboxed - 1) * 100:.1f} %   "
           f"(target < 10 %)")

@@ -22,7 +22,7 @@ import struct
 import sys
 
 from grader import wire
-from grader.sandbox import seccomp
+from grader.sandbox import landlock, seccomp
 from grader.sandbox.case_memory import CaseMemory
 from grader.sandbox.child import import_probes
 from grader.sandbox.supervisor import supervise, write_all
@@ -53,6 +53,7 @@ def serve(probes_path: str, tensorflow: bool) -> None:
     if tensorflow and callable(warm_up):
         warm_up()
     seccomp.prepare()  # load libseccomp once; every forked child inherits it
+    landlock.default_readable()  # fills sysconfig's path caches once, not in every child
     gc.freeze()  # a child's collections skip the preloaded objects: fewer copy-on-write pages
     busy = _threads_that_may_hold_locks()
     if busy > 1:  # a thread running during a fork could leave a lock held in the children
