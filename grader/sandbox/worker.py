@@ -6,10 +6,11 @@
         the child, after lock-down: one interpreter start per task.
     python -I -m grader.sandbox.worker --serve PROBES_PATH [--tensorflow]
         warm engine: import numpy (and TensorFlow) and the pack's probes once
-        (and call the probes' optional `warm_up()`), check that it is still
-        single-threaded, then for each job received on fd 0 (a UNIX socket,
-        with the write end of the job's result pipe passed alongside) fork a
-        supervisor.
+        (and call the probes' optional `warm_up()`), check that no thread but
+        TensorFlow's idle graph runner is left, then for each job received on
+        fd 0 (a UNIX socket, with the write end of the job's result pipe passed
+        alongside) fork a supervisor. Jobs may leave out the cases the worker
+        kept from an earlier job (see case_memory.py).
 """
 from __future__ import annotations
 
