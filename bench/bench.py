@@ -40,13 +40,6 @@ SOLUTIONS = REPO / "solutions" / "regularization"
 SLOW_FIXTURES = ("infinite_loop", "prints_10mb")  # bounded by the wall limit, not by speed
 
 
-def timed(command: list[str], env: dict | None = None) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                   check=False)
-    return time.perf_counter() - started
-
-
 def tree_pss_kb(root_pid: int) -> int:
     """Proportional set size of a process and all its descendants."""
     children: dict[int, list[int]] = {}
@@ -78,10 +71,11 @@ def busy_cpu_seconds() -> float:
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def run_timed(command: list[str]) -> tuple[float, float]:
+def run_timed(command: list[str], env: dict | None = None) -> tuple[float, float]:
     """Wall seconds and machine-wide busy CPU seconds of one command."""
     cpu, started = busy_cpu_seconds(), time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                   check=False)
     return time.perf_counter() - started, busy_cpu_seconds() - cpu
 
 
@@ -151,10 +145,10 @@ def main() -> None:
     grade = str(BIN / "grade")
 
     floor = statistics.median(
-        timed([sys.executable, "-c", "import numpy, tensorflow.compat.v1"], env)
+        run_timed([sys.executable, "-c", "import numpy, tensorflow.compat.v1"], env)[0]
         for _ in range(args.runs))
     cold = statistics.median(
-        timed([grade, str(SOLUTIONS), "--assignment", "regularization", "--quiet"])
+        run_timed([grade, str(SOLUTIONS), "--assignment", "regularization", "--quiet"])[0]
         for _ in range(args.runs))
 
     with tempfile.TemporaryDirectory(prefix="grade-bench-") as tmp:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
 from typing import Any, BinaryIO
 
@@ -186,6 +187,13 @@ def encode(message: dict[str, Any]) -> bytes:
     if len(header) > MAX_HEADER_BYTES:
         raise WireError("header too large")
     return _PREFIX.pack(len(header), enc.size) + header + b"".join(enc.chunks)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of `data` (frames) to the file descriptor `fd`."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def decode_frames(data: bytes) -> tuple[list[dict[str, Any]], bool]:

@@ -60,7 +60,7 @@ def _run(job: dict[str, Any], probes: ModuleType | None) -> None:
         except BaseException as exc:  # noqa: B036 - SystemExit from student code is a result
             frame = wire.encode({"event": "case", "index": index,
                                  "error": describe_exception(exc, job)})
-        _write(frame)
+        wire.write_all(RESULT_FD, frame)
     _send({"event": "done"})
 
 
@@ -144,11 +144,4 @@ def _read(path: str) -> str:
 
 
 def _send(message: dict[str, Any]) -> None:
-    _write(wire.encode(message))
-
-
-def _write(data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(RESULT_FD, view)
-        view = view[written:]
+    wire.write_all(RESULT_FD, wire.encode(message))

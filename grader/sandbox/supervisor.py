@@ -72,13 +72,7 @@ def supervise(job: dict[str, Any], sink_fd: int, probes: ModuleType | None) -> N
         "result_truncated": collected["sizes"]["result"] > limits["result_mb"] * 1024 * 1024,
         "result": np.frombuffer(collected["result"], dtype=np.uint8),
     }
-    write_all(sink_fd, wire.encode(summary))
-
-
-def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+    wire.write_all(sink_fd, wire.encode(summary))
 
 
 def _become_subreaper() -> None:

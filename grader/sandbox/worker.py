@@ -26,7 +26,7 @@ from grader import wire
 from grader.sandbox import landlock, seccomp
 from grader.sandbox.case_memory import CaseMemory
 from grader.sandbox.child import import_probes
-from grader.sandbox.supervisor import supervise, write_all
+from grader.sandbox.supervisor import supervise
 
 _LENGTH = struct.Struct(">Q")
 
@@ -74,8 +74,8 @@ def serve(probes_path: str, tensorflow: bool) -> None:
         (length,) = _LENGTH.unpack(header)
         job = wire.decode_frames(_recv_exact(channel, length))[0][0]
         if not _with_cases(job, kept_cases):
-            write_all(fds[0], wire.encode({"grader_fault": "the warm worker lost the task's "
-                                                            "inputs"}))
+            lost = "the warm worker lost the task's inputs"
+            wire.write_all(fds[0], wire.encode({"grader_fault": lost}))
             os.close(fds[0])
             continue
         if os.fork() == 0:
