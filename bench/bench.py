@@ -10,7 +10,9 @@ Prints, for this machine and this run:
               and fresh engine on the same inputs, the machine's busy CPU time per
               submission, and, in one more warm run (sampling /proc costs CPU, so
               timed runs are not sampled), peak memory: PSS of the whole process
-              tree, so pages forked copy-on-write count once;
+              tree, so pages forked copy-on-write count once; then the same batch
+              with `import tensorflow as tf` added to every NumPy task file, as
+              real students write them (routed to the TensorFlow worker);
   (d) sandbox: the bundled sample graded with every layer on (`--sandbox auto`)
               and off, alternating, on one warm engine;
 then the ratios and the targets of issues 4 and 5. Medians of R runs (fresh: one run,
@@ -115,13 +117,28 @@ def make_batch(folder: Path, size: int, seed: int) -> dict[str, int]:
     return kinds
 
 
+NUMPY_TASK_FILES = ("0-l2_reg_cost.py", "1-l2_reg_gradient_descent.py",
+                    "4-dropout_forward_prop.py", "5-dropout_gradient_descent.py",
+                    "7-early_stopping.py")
+
+
+def import_tensorflow_everywhere(source: Path, target: Path) -> None:
+    """A copy of a batch whose NumPy task files also `import tensorflow as tf`."""
+    shutil.copytree(source, target)
+    for name in NUMPY_TASK_FILES:
+        for path in target.glob(f"*/{name}"):
+            lines = path.read_text().split("\n")
+            at = 1 if lines and lines[0].startswith("#!") else 0
+            path.write_text("\n".join(lines[:at] + ["import tensorflow as tf"] + lines[at:]))
+
+
 def sandbox_overhead(runs: int) -> tuple[float, float]:
     """Median seconds to grade the sample with all layers on, and with them off."""
     from grader.engine import WarmEngine
     from grader.packs import load_pack
     from grader.pipeline import Options, grade
     pack = load_pack("regularization")
-    engine = WarmEngine(str(pack.probes_path), tensorflow=True)
+    engine = WarmEngine(str(pack.probes_path), pack.declared_runtimes)
     times: dict[str, list[float]] = {"auto": [], "off": []}
     try:
         grade(str(FIXTURES / "sample"), Options(seed=1), engine=engine)  # workers ready, cases made
@@ -156,11 +173,15 @@ def main() -> None:
         submissions.mkdir()
         kinds = make_batch(submissions, args.size, seed=7)
 
-        def batch(engine: str, run: str) -> list[str]:
-            return [grade, "batch", str(submissions), "--assignment", "regularization",
+        with_tf = Path(tmp) / "with-tf"
+        import_tensorflow_everywhere(submissions, with_tf)
+
+        def batch(engine: str, run: str, folder: Path = submissions) -> list[str]:
+            return [grade, "batch", str(folder), "--assignment", "regularization",
                     "--out", str(Path(tmp) / f"out-{engine}-{run}"), "--force",
                     "--engine", engine, "-j", str(args.jobs)]
         warm_runs = [run_timed(batch("warm", str(run))) for run in range(args.runs)]
+        tf_runs = [run_timed(batch("warm", f"tf{run}", with_tf)) for run in range(args.runs)]
         fresh_seconds, fresh_cpu = run_timed(batch("fresh", "0"))
         warm_peak = run_with_peak_memory(batch("warm", "memory"))
         summary = json.loads((Path(tmp) / "out-warm-0" / "summary.json").read_text())
@@ -169,6 +190,7 @@ def main() -> None:
     warm = statistics.median(s for s, _ in warm_runs)
     warm_cpu = statistics.median(c for _, c in warm_runs)
     throughput = args.size / warm
+    tf_warm = statistics.median(s for s, _ in tf_runs)
     print(f"machine: {os.cpu_count()} cores; batch of {args.size} "
           f"({kinds['correct']} correct, {kinds['buggy or broken']} buggy or broken), "
           f"-j {args.jobs}; medians of {args.runs} runs (fresh: 1 run)")
@@ -179,6 +201,9 @@ def main() -> None:
           f"= {throughput:.2f} submissions/s   (target >= 2)")
     print(f"    batch  fresh engine                         {fresh_seconds:8.2f} s   "
           f"warm is {fresh_seconds / warm:.1f} x faster   (target >= 10)")
+    print(f"    batch  warm, NumPy tasks import TensorFlow {tf_warm:8.2f} s   "
+          f"= {args.size / tf_warm:.2f} submissions/s   ({warm / tf_warm:.2f} x the "
+          f"generated batch's rate; target 1.0)")
     print(f"    busy CPU per submission: warm {warm_cpu / args.size:.2f} s, "
           f"fresh {fresh_cpu / args.size:.2f} s (the whole machine, startup included)")
     print(f"    peak memory, warm batch -j {args.jobs}               {warm_peak / 1024:8.0f} MB"

@@ -51,7 +51,7 @@ def run_batch(args: argparse.Namespace, options: Options) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise GraderError(f"cannot create {out}: {exc.strerror}") from None
-    pack = load_pack(args.assignment)
+    pack = load_pack(args.assignment, options.packs)
     students = sorted(p.name for p in root.iterdir()
                       if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
     options = replace(options, seed=_batch_seed(options.seed, out))
@@ -70,8 +70,7 @@ def run_batch(args: argparse.Namespace, options: Options) -> int:
 def _grade_all(root: Path, out: Path, todo: list[str], pack, options: Options,
                results: dict, console: Console) -> None:
     """Grade `todo` with one shared engine, several submissions at once, with a progress bar."""
-    engine = make_engine(options.engine, str(pack.probes_path),
-                         any(t.needs_tensorflow for t in pack.tasks))
+    engine = make_engine(options.engine, str(pack.probes_path), pack.declared_runtimes)
     per_submission = replace(options, jobs=TASKS_AT_ONCE)
     try:
         with _progress(console) as progress, ThreadPoolExecutor(options.jobs) as pool:

@@ -2,7 +2,10 @@
 
     grade SUBMISSION [--assignment NAME] [--json PATH] [--html PATH] [--seed N]
                      [--engine warm|fresh] [--sandbox auto|strict|off] [-j N] [--scratch DIR]
+                     [--packs DIR] [--task ID]
     grade batch SUBMISSIONS_DIR --assignment NAME --out DIR [-j N] [--engine ...] [--force]
+
+SUBMISSION is a folder, a .py module, a notebook, or a .zip/.tar.gz of one.
 
 Exit status: 0 every check passed, 1 graded with failures, 2 could not grade.
 """
@@ -44,14 +47,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="reproduce a run's generated inputs")
     parser.add_argument("--scratch", metavar="DIR", help="where the tasks' scratch folders go "
                         "(default: /dev/shm when it has 1 GB free, else the temporary folder)")
+    parser.add_argument("--packs", metavar="DIR", action="append", default=[],
+                        help="a folder of assignment packs to look in first (repeatable; "
+                        "also $GRADER_PACKS)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="grade", description="Grade a submission folder.")
-    parser.add_argument("submission", metavar="SUBMISSION", help="folder of the student's files")
+    parser = _Parser(prog="grade", description="Grade a submission.")
+    parser.add_argument("submission", metavar="SUBMISSION",
+                        help="a folder, .py module, notebook, or .zip/.tar.gz of one")
     parser.add_argument("--json", metavar="PATH", help="write the JSON report (- for stdout)")
     parser.add_argument("--html", metavar="PATH", help="write the HTML report")
     parser.add_argument("--quiet", action="store_true", help="no table on the terminal")
+    parser.add_argument("--task", metavar="ID", action="append", default=[],
+                        help="grade only this task (repeatable)")
     _common(parser)
     return parser
 
@@ -91,8 +100,12 @@ def options_from(args: argparse.Namespace) -> Options:
         raise GraderError("-j must be at least 1")
     if args.scratch is not None and not os.path.isdir(args.scratch):
         raise GraderError(f"scratch folder not found: {args.scratch}")
+    for folder in args.packs:
+        if not os.path.isdir(folder):
+            raise GraderError(f"packs folder not found: {folder}")
     return Options(assignment=args.assignment, seed=args.seed, engine=args.engine,
-                   sandbox=args.sandbox, jobs=args.jobs, scratch=args.scratch)
+                   sandbox=args.sandbox, jobs=args.jobs, scratch=args.scratch,
+                   packs=tuple(args.packs), tasks=tuple(getattr(args, "task", ())))
 
 
 def _grade_one(args: argparse.Namespace) -> int:

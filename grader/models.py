@@ -6,6 +6,8 @@ from typing import Any
 
 CORRECTNESS = "correctness"
 REQUIREMENT = "requirement"
+TASK_KINDS = ("function", "class", "objects")
+SCORING_MODES = ("proportional", "all-or-nothing")
 
 
 @dataclass(frozen=True)
@@ -22,26 +24,75 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Scoring:
+    """How a task's checks become points (pack.toml `[scoring]`).
+
+    `mode`: proportional (points in proportion to the weight of passed
+    correctness checks) or all-or-nothing (full points only when every
+    correctness check passed). `requirement_weight`: the share of the points
+    given by requirement checks (0: requirements never change a score).
+    """
+
+    mode: str = "proportional"
+    requirement_weight: float = 0.0
+
+
+@dataclass(frozen=True)
+class Role:
+    """A part of the student's code a task needs, found by name or by behaviour.
+
+    `aliases` are compared case- and underscore-insensitively with the names
+    the student's module defines; `behaviour` names a finder in the pack's
+    probes (`FINDERS[behaviour](module) -> name or None`) tried when no alias
+    matches.
+    """
+
+    name: str
+    kind: str  # function | class
+    aliases: tuple[str, ...]
+    behaviour: str | None = None
+
+
+@dataclass(frozen=True)
 class Task:
-    """One task of an assignment: a file holding one function."""
+    """One task of an assignment: what it grades, where, and in which runtime.
+
+    `names` are the objects it grades (one function, one class, or several
+    objects); `roles`, when given, find those objects by alias or behaviour
+    instead. `file` is the module the task reads; None for packs whose
+    submission is one module or notebook.
+    """
 
     id: str
-    file: str
-    function: str
     title: str
     points: float
+    kind: str
+    names: tuple[str, ...]
+    file: str | None
+    runtime: str
     allowed_imports: tuple[str, ...]
-    needs_tensorflow: bool
     limits: Limits
+    roles: tuple[Role, ...] = ()
+    scoring: Scoring = Scoring()
+
+    @property
+    def function(self) -> str:
+        """The first graded object's name (the function of a one-function task)."""
+        return self.names[0] if self.names else (self.roles[0].name if self.roles else self.id)
+
+    @property
+    def noun(self) -> str:
+        """What students are told the task grades: "function", "class" or "object"."""
+        return {"function": "function", "class": "class"}.get(self.kind, "object")
 
 
 @dataclass(frozen=True)
 class Case:
-    """One set of inputs a task's function is called with.
+    """One set of inputs a task's probe is called with.
 
     `inputs` is plain data (numbers, strings, arrays, lists, dicts) that may be
     shown to student code; `context` stays in the trusted parent (generation
-    details the judge needs but the child must not see).
+    details and reference answers the judge needs but the child must not see).
     """
 
     name: str
@@ -72,10 +123,18 @@ class TaskResult:
     checks: tuple[CheckResult, ...]
     output: str = ""
     seconds: float = 0.0
+    source: str = ""  # which file (and cell) the graded code came from
+    roles: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> name, why
+    notes: tuple[str, ...] = ()  # what loading the student's code skipped or noticed
+    runtime: str = ""  # the runtime the task ran in
 
     @property
     def correctness_checks(self) -> list[CheckResult]:
         return [c for c in self.checks if c.kind == CORRECTNESS]
+
+    @property
+    def requirement_checks(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.kind == REQUIREMENT]
 
     @property
     def correct(self) -> bool:
@@ -84,23 +143,58 @@ class TaskResult:
 
     @property
     def style_ok(self) -> bool:
-        return all(c.passed for c in self.checks if c.kind == REQUIREMENT)
+        return all(c.passed for c in self.requirement_checks)
 
     @property
     def score(self) -> float:
-        """Points in proportion to the weight of passed correctness checks."""
-        checks = self.correctness_checks
-        total = sum(c.weight for c in checks)
-        if not total:
-            return 0.0
-        passed = sum(c.weight for c in checks if c.passed)
-        return round(self.task.points * passed / total, 2)
+        return score_of(self)[0]
+
+    @property
+    def score_explanation(self) -> str:
+        return score_of(self)[1]
 
     @property
     def first_failure(self) -> CheckResult | None:
         failures = [c for c in self.checks if not c.passed]
         failures.sort(key=lambda c: c.kind != CORRECTNESS)
         return failures[0] if failures else None
+
+
+def _share(checks: list[CheckResult]) -> tuple[float, float]:
+    total = sum(c.weight for c in checks)
+    return sum(c.weight for c in checks if c.passed), total
+
+
+def score_of(result: TaskResult) -> tuple[float, str]:
+    """The task's points and one sentence saying how they were computed."""
+    task, scoring = result.task, result.task.scoring
+    passed, total = _share(result.correctness_checks)
+    if scoring.mode == "all-or-nothing":
+        correctness = 1.0 if total and passed == total else 0.0
+        how = ("all-or-nothing: every correctness check passed" if correctness else
+               f"all-or-nothing: {_count(result.correctness_checks)} correctness checks "
+               f"passed, and the task needs all of them")
+    else:
+        correctness = passed / total if total else 0.0
+        how = f"proportional: {_count(result.correctness_checks)} correctness checks passed"
+        if any(c.weight != 1.0 for c in result.correctness_checks):
+            how += f" (weighted {passed:g} of {total:g})"
+    weight = scoring.requirement_weight
+    if weight:
+        req_passed, req_total = _share(result.requirement_checks)
+        requirements = req_passed / req_total if req_total else 1.0
+        share = (1 - weight) * correctness + weight * requirements
+        how += (f"; requirements give {weight:.0%} of the points "
+                f"({_count(result.requirement_checks)} passed)")
+    else:
+        share = correctness
+        how += "; requirement checks do not change the score"
+    points = round(task.points * share, 2)
+    return points, f"{points:g} / {task.points:g}: {how}"
+
+
+def _count(checks: list[CheckResult]) -> str:
+    return f"{sum(c.passed for c in checks)} of {len(checks)}"
 
 
 @dataclass(frozen=True)
@@ -116,6 +210,7 @@ class Report:
     grader_version: str
     seconds: float
     started_at: str
+    source: dict[str, Any] = field(default_factory=dict)  # format, location, files, skipped
 
     @property
     def score(self) -> float:

@@ -8,13 +8,20 @@ described by its type name only. No pickle, ever: decoding builds arrays with
 become code in the reader.
 
 Frame: 8-byte big-endian header length, 8-byte blob length, header, blob.
+A job sent to a warm worker is preceded by its frame's length (`LENGTH`).
+
+The two messages of a task run are typed: the `Job` the parent sends, and
+the `Summary` the trusted supervisor sends back (the child's own frames are
+inside it as raw bytes, decoded and validated by the parent).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 import struct
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -25,6 +32,7 @@ MAX_DEPTH = 12
 MAX_ITEMS = 100_000
 MAX_STR = 100_000
 _PREFIX = struct.Struct(">QQ")
+LENGTH = struct.Struct(">Q")  # the length of a job frame on a warm worker's channel
 ALLOWED_DTYPES = frozenset(
     np.dtype(t).str
     for t in ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")
@@ -247,3 +255,100 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
         chunks.append(chunk)
         got += len(chunk)
     return b"".join(chunks)
+
+
+@dataclass
+class Job:
+    """One task run, as sent to a worker: where the student's code is, how to load it,
+    which objects to find, the runtime, the bounds, and the cases' inputs (never an
+    expected value). `cases` is None when the warm worker kept them (see case_memory)."""
+
+    task_id: str
+    kind: str  # function | class | objects
+    names: list[str]
+    roles: list[dict[str, Any]]  # Role fields: name, kind, aliases, behaviour
+    student_file: str  # the module to load, inside the task's scratch copy
+    load: str  # "module": run the file as a module; "definitions": definitions only
+    search_path: list[str]  # appended to sys.path before loading (support files first)
+    readable: list[str]  # extra read-only folders (the pack's support files)
+    scratch: str
+    probes_path: str
+    runtime: dict[str, Any]  # grader.runtimes.Runtime.to_message()
+    sandbox_mode: str
+    limits: dict[str, Any]
+    env: dict[str, str]
+    cases: list[dict[str, Any]] | None
+    cases_key: str | None = None
+
+    def to_message(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> "Job":
+        names = {f.name for f in dataclasses.fields(cls)}
+        missing = names - set(message) - {"cases_key"}
+        if missing or set(message) - names:
+            raise WireError(f"malformed job (fields {sorted(missing or set(message) - names)})")
+        return cls(**message)
+
+
+@dataclass
+class Summary:
+    """What the supervisor reports of one child: how it ended, capped output, raw results.
+
+    `result` holds the child's frames as raw bytes (uint8); the parent decodes
+    them. `grader_fault` is set instead when the trusted side itself failed."""
+
+    seconds: float = 0.0
+    timed_out: bool = False
+    killed_for: str | None = None
+    exit_code: int | None = None
+    signal: int | None = None
+    cpu_seconds: float = 0.0
+    max_rss_kb: int = 0
+    stray_processes_killed: int = 0
+    stdout: str = ""
+    stderr: str = ""
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    result_truncated: bool = False
+    result: Any = None
+    grader_fault: str | None = None
+
+    def to_message(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_message(cls, message: Any) -> "Summary":
+        """Typed and checked: a field of the wrong type is a grader fault, not a crash."""
+        if not isinstance(message, dict):
+            return cls(grader_fault="the sandbox supervisor sent no summary")
+        if message.get("grader_fault"):
+            return cls(grader_fault=str(message["grader_fault"])[:500])
+        try:
+            summary = cls(
+                seconds=float(message.get("seconds", 0.0)),
+                timed_out=bool(message.get("timed_out")),
+                killed_for=str(message["killed_for"]) if message.get("killed_for") else None,
+                exit_code=_optional_int(message.get("exit_code")),
+                signal=_optional_int(message.get("signal")),
+                cpu_seconds=float(message.get("cpu_seconds", 0.0)),
+                max_rss_kb=int(message.get("max_rss_kb", 0)),
+                stray_processes_killed=int(message.get("stray_processes_killed", 0)),
+                stdout=str(message.get("stdout", "")),
+                stderr=str(message.get("stderr", "")),
+                stdout_bytes=int(message.get("stdout_bytes", 0)),
+                stderr_bytes=int(message.get("stderr_bytes", 0)),
+                result_truncated=bool(message.get("result_truncated")),
+                result=message.get("result"))
+        except (TypeError, ValueError) as exc:
+            return cls(grader_fault=f"the sandbox supervisor's summary was malformed ({exc})")
+        return summary
+
+
+def _optional_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int:
+        raise TypeError("expected an integer")
+    return value

@@ -41,6 +41,6 @@ def pack():
 
 @pytest.fixture(scope="session")
 def warm_engine(pack):
-    engine = WarmEngine(str(pack.probes_path), tensorflow=True)
+    engine = WarmEngine(str(pack.probes_path), pack.declared_runtimes)
     yield engine
     engine.close()

@@ -48,6 +48,7 @@ def expected_correct(fixture: str) -> dict[str, bool]:
     return {str(i): str(i) not in fails for i in range(8)}
 
 
+@pytest.mark.slow
 def test_every_student_gets_both_reports_with_true_verdicts(classroom):
     submissions, out, first = classroom
     assert first.returncode == 0, first.stderr
@@ -63,6 +64,7 @@ def test_every_student_gets_both_reports_with_true_verdicts(classroom):
     assert empty["score"] == 0 and not any(t["correct"] for t in empty["tasks"])
 
 
+@pytest.mark.slow
 def test_summary_counts_and_pass_rates(classroom):
     submissions, out, _ = classroom
     summary = json.loads((out / "summary.json").read_text())
@@ -72,11 +74,15 @@ def test_summary_counts_and_pass_rates(classroom):
     scores = {s: json.loads((out / f"{s}.json").read_text())["score"] for s in summary["scores"]}
     assert summary["scores"] == scores
     assert summary["mean_score"] == pytest.approx(sum(scores.values()) / count, abs=1e-3)
-    alice_bob = [expected_correct(STUDENTS[s])["0"] for s in ("alice", "bob")]
-    assert alice_bob == [True, False]
-    assert 0 < summary["task_pass_rate"]["0"] < 1
+    reports = {s: json.loads((out / f"{s}.json").read_text()) for s in summary["scores"]}
+    for task_id, rate in summary["task_pass_rate"].items():
+        passed = [next(t["correct"] for t in r["tasks"] if t["id"] == task_id)
+                  for r in reports.values()]
+        assert rate == pytest.approx(sum(passed) / len(passed)), task_id
+    assert 0 < summary["task_pass_rate"]["0"] < 1  # alice passes task 0, bob does not
 
 
+@pytest.mark.slow
 def test_one_seed_for_the_whole_class_and_kept_across_runs(classroom):
     submissions, out, _ = classroom
     summary = json.loads((out / "summary.json").read_text())
@@ -89,6 +95,7 @@ def test_one_seed_for_the_whole_class_and_kept_across_runs(classroom):
     assert json.loads((out / "alice.json").read_text())["seed"] == summary["seed"]
 
 
+@pytest.mark.slow
 def test_second_run_skips_then_a_changed_submission_is_regraded(classroom):
     submissions, out, _ = classroom
     mtimes = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json") if p.stem != "summary"}
@@ -109,6 +116,7 @@ def test_second_run_skips_then_a_changed_submission_is_regraded(classroom):
     assert summary["mean_score"] is not None and len(summary["scores"]) == len(mtimes)
 
 
+@pytest.mark.slow
 def test_force_regrades_everything(classroom):
     submissions, out, _ = classroom
     forced = batch(str(submissions), "--assignment", "regularization", "--out", str(out),

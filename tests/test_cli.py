@@ -81,7 +81,7 @@ def test_missing_files_still_list_every_task(tmp_path, pack):
 
 @pytest.mark.parametrize("args, fragment", [
     (["/no/such/folder"], "not found"),
-    ([str(SOLUTIONS / "0-l2_reg_cost.py")], "not a folder"),
+    ([str(SOLUTIONS.parent.parent / "README.md")], "not a submission the grader can read"),
     ([str(SOLUTIONS), "--assignment", "nope"], "unknown assignment"),
     ([str(SOLUTIONS), "--json", "/no/such/dir/r.json"], "does not exist"),
     ([str(SOLUTIONS), "--seed", "abc"], "invalid int"),

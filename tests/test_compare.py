@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.compare import compare_arrays
-from grader.stats import binomial_interval, dkw_bound, ks_distance, truncated_normal_cdf
+from grader.judging.compare import compare_arrays
+from grader.judging.mistakes import MistakeTable
+from grader.judging.stats import binomial_interval, dkw_bound, ks_distance, truncated_normal_cdf
 from grader.wire import Opaque
 
 
@@ -36,6 +37,23 @@ def test_a_classic_mistake_is_named_only_when_it_matches():
     other = compare_arrays("c", np.full(4, 3.0), expected, what="A",
                            mistakes=[("doubled", mistake)])
     assert "classic mistake" not in other.message
+
+
+def test_a_mistake_table_computes_variants_only_for_a_wrong_answer_and_in_order():
+    computed = []
+
+    def variant(key):
+        computed.append(key)
+        return np.full(4, {"doubled": 2.0, "tripled": 3.0, "negated": -1.0}[key])
+    table = MistakeTable({"doubled": "x2", "tripled": "x3", "negated": "-x"}, variant)
+    expected = np.ones(4)
+    assert compare_arrays("c", expected, expected, what="A", mistakes=table).passed
+    assert computed == []
+    result = compare_arrays("c", np.full(4, 3.0), expected, what="A", mistakes=table)
+    assert "classic mistake: x3" in result.message
+    assert computed == ["doubled", "tripled"]
+    assert table.first_match(3.0, lambda got, v: got == v[0]) == "x3"
+    assert table.first_match(7.0, lambda got, v: got == v[0]) is None
 
 
 def test_binomial_interval_holds_for_the_right_rate_and_rejects_the_swapped_one():

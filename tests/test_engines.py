@@ -10,8 +10,8 @@ import pytest
 from conftest import SOLUTIONS, assemble, load_expectations
 from grader import wire
 from grader.engine import FreshEngine, WarmEngine
+from grader.formats import read_submission
 from grader.pipeline import Options, _plan, grade
-from grader.submission import read_submission
 from grader.report import json_report
 
 EXPECTATIONS = load_expectations()
@@ -30,11 +30,12 @@ def comparable(report) -> dict:
 
 @pytest.fixture(scope="module")
 def fresh_engine(pack):
-    engine = FreshEngine(str(pack.probes_path), tensorflow=True)
+    engine = FreshEngine(str(pack.probes_path), pack.declared_runtimes)
     yield engine
     engine.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SAMPLES)
 def test_same_seed_same_report_under_both_engines(name, tmp_path, warm_engine, fresh_engine):
     submission = str(assemble(EXPECTATIONS[name], tmp_path / "submission"))
@@ -56,7 +57,7 @@ def test_inputs_kept_by_the_warm_worker_give_the_same_report(tmp_path, pack, mon
             sent_inputs.append(message["cases"] is not None)
         return encode(message)
     monkeypatch.setattr(wire, "encode", recording_encode)
-    engine = WarmEngine(str(pack.probes_path), tensorflow=True)
+    engine = WarmEngine(str(pack.probes_path), pack.declared_runtimes)
     try:
         first = grade(submission, options, engine=engine)
         second = grade(submission, options, engine=engine)
@@ -70,9 +71,10 @@ def test_inputs_kept_by_the_warm_worker_give_the_same_report(tmp_path, pack, mon
 
 def test_a_job_whose_inputs_the_worker_lost_is_a_grader_error(tmp_path, warm_engine, pack):
     (tmp_path / "run").mkdir()
-    plan = _plan(pack, pack.tasks[0], 0, read_submission(str(SOLUTIONS)), 5, Options(),
-                 tmp_path / "run")
-    run = warm_engine.run({**plan.job, "cases": None, "cases_key": "never-sent"})
+    _, job = _plan(pack, pack.tasks[0], read_submission(str(SOLUTIONS), pack.wanted), 5,
+                   Options(), tmp_path / "run")
+    job.cases, job.cases_key = None, "never-sent"
+    run = warm_engine.run(job)
     assert run.grader_fault and "lost" in run.grader_fault and not run.cases
 
 

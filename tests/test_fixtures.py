@@ -11,7 +11,7 @@ import pytest
 
 from conftest import FIXTURES, assemble, load_expectations
 from grader.pipeline import Options, grade
-from grader.submission import tree_digest
+from grader.formats import tree_digest
 
 EXPECTATIONS = load_expectations()
 FEEDBACK = tomllib.loads((FIXTURES / "feedback.toml").read_text())

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import SOLUTIONS
 from grader.pipeline import Options, grade
-from grader.submission import tree_digest
+from grader.formats import tree_digest
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 2 ** 31 - 1, 123456789])

@@ -1,9 +1,14 @@
 """Child side of the regularization pack: call the student's function, return raw outputs.
 
+Each probe gets the student's loaded module as a `subject` (grader/sandbox/child.py);
+`subject.main` is the task's function.
 This module runs next to student code, so it holds no expected value and no
 reference: it builds the graph around a TensorFlow task with trusted code,
 calls the student's function once, and returns what came out.
 """
+import os
+import re
+
 import numpy as np
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "softmax", "none")
@@ -37,41 +42,112 @@ def _session():
     return tf.Session(config=config)
 
 
-def l2_cost_numpy(function, inputs):
-    returned = function(inputs["cost"], inputs["lambtha"], inputs["weights"],
-                        inputs["L"], inputs["m"])
-    return {"returned": returned}
+# ------------------------------------------------------------ calling student code
+# Exception messages name things the student never wrote: TensorFlow's and Keras's
+# private module paths, this sandbox's folders, object addresses. They are rewritten
+# in public terms (the same rules as checks/common.py, which cleans the judges' messages);
+# the exception keeps its type name and traceback, so the report still shows the line.
+_MODULE_PATH = re.compile(r"\b(?:tensorflow|tf_keras|keras)(?:\.[A-Za-z_]\w*)+")
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[\w.@+-]+/)+([\w.@+-]*)")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
-def l2_gradient_descent(function, inputs):
-    weights = inputs["weights"]
-    returned = function(inputs["Y"], weights, inputs["cache"], inputs["alpha"],
-                        inputs["lambtha"], inputs["L"])
-    return {"weights": dict(weights), "returned": returned}
+def _public_name(path):
+    parts = path.split(".")
+    if "keras" in parts[1:] or parts[0] in ("tf_keras", "keras"):
+        if "src" in parts or "python" in parts:
+            return parts[-1]
+        rest = parts[len(parts) - parts[::-1].index("keras"):] if "keras" in parts[1:] else \
+            [p for p in parts[1:] if not p.startswith("_") and p != "api"]
+        return ".".join(["tf.keras"] + rest)
+    if "python" in parts or "src" in parts:
+        return parts[-1]
+    rest = parts[1:]
+    for prefix in (["_api", "v2", "compat", "v1"], ["compat", "v1"], ["_api", "v2"]):
+        if rest[:len(prefix)] == prefix:
+            rest = rest[len(prefix):]
+            break
+    return ".".join(["tf"] + rest)
 
 
-def dropout_gradient_descent(function, inputs):
-    weights = inputs["weights"]
-    returned = function(inputs["Y"], weights, inputs["cache"], inputs["alpha"],
-                        inputs["keep_prob"], inputs["L"])
-    return {"weights": dict(weights), "returned": returned}
+def _plain(message, scratch):
+    if scratch and len(scratch) > 1:
+        message = message.replace(scratch + os.sep, "").replace(scratch, ".")
+    message = _MODULE_PATH.sub(lambda m: _public_name(m.group(0)), message)
+    message = _ABSOLUTE_PATH.sub(lambda m: m.group(1) or ".", message)
+    return _ADDRESS.sub("", message)
 
 
-def dropout_forward(function, inputs):
+class _Renamed(Exception):
+    """Stands for a student's exception whose message had to be rewritten."""
+
+
+def _call(function, *args, **kwargs):
+    """Call the student's function; its exceptions leave with messages in public terms."""
+    scratch = os.getcwd()
+    try:
+        return function(*args, **kwargs)
+    except Exception as exc:  # only ordinary exceptions: others pass through untouched
+        try:
+            text = str(exc)[:4000]
+            plain = _plain(text, scratch)
+        except BaseException:  # noqa: B036 - a hostile __str__: leave the exception alone
+            raise exc from None
+        if plain == text:
+            raise
+        renamed = type(type(exc).__name__, (_Renamed,), {})(plain)
+        raise renamed.with_traceback(exc.__traceback__) from None
+
+
+def l2_cost_numpy(subject, inputs):
+    returned = _call(subject.main, inputs["cost"], inputs["lambtha"], inputs["weights"],
+                     inputs["L"], inputs["m"])
+    return {"returned": returned, "weights": dict(inputs["weights"])}
+
+
+def _gradient_step(subject, inputs, hyperparameter):
+    """One step; the caller's weights, cache and Y as the call left them (the judge
+    compares cache and Y with what it generated, and the weights with the reference)."""
+    weights, cache, labels = inputs["weights"], inputs["cache"], inputs["Y"]
+    returned = _call(subject.main, labels, weights, cache, inputs["alpha"],
+                     inputs[hyperparameter], inputs["L"])
+    return {"weights": dict(weights), "returned": returned, "cache": dict(cache),
+            "Y": labels}
+
+
+def l2_gradient_descent(subject, inputs):
+    return _gradient_step(subject, inputs, "lambtha")
+
+
+def dropout_gradient_descent(subject, inputs):
+    return _gradient_step(subject, inputs, "keep_prob")
+
+
+def dropout_forward(subject, inputs):
     np.random.seed(inputs["np_seed"])
-    return {"returned": function(inputs["X"], inputs["weights"], inputs["L"],
-                                 inputs["keep_prob"])}
+    returned = _call(subject.main, inputs["X"], inputs["weights"], inputs["L"],
+                     inputs["keep_prob"])
+    return {"returned": returned, "X": inputs["X"], "weights": dict(inputs["weights"])}
 
 
-def early_stopping(function, inputs):
-    return {"returned": [function(*call) for call in inputs["calls"]]}
+def early_stopping(subject, inputs):
+    function = subject.main
+    return {"returned": [_call(function, *call) for call in inputs["calls"]]}
 
 
-def l2_cost_tensorflow(function, inputs):
+def _graph_value(value, tf):
+    """Can a Session fetch it: a tensor, or a non-empty list or tuple of them?"""
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_graph_value(v, tf) for v in value)
+    return isinstance(value, (tf.Tensor, tf.Variable))
+
+
+def l2_cost_tensorflow(subject, inputs):
     """A trusted network built from the parent's weights, whose kernels carry the given L2
     factors; the student adds the cost. Built from plain ops: Keras layers cost ~40 ms
     each to build, and what the student's function sees (a scalar cost tensor and the
     regularization losses collection) is the same."""
+    function = subject.main
     tf = _tf()
     tf.reset_default_graph()
     x = tf.placeholder(tf.float32, (None, inputs["X"].shape[1]))
@@ -88,20 +164,25 @@ def l2_cost_tensorflow(function, inputs):
                 tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, tf.multiply(
                     lambtha, tf.reduce_sum(tf.square(weights)), name="l2_loss"))
     cost = tf.reduce_mean(-tf.reduce_sum(y * tf.nn.log_softmax(out), axis=1))
-    result = function(cost)
+    result = _call(function, cost)
+    if result is None or not _graph_value(result, tf):
+        return {"result": None} if result is None else {"returned_type": type(result).__name__}
     with _session() as session:
         session.run(tf.global_variables_initializer())
         return {"result": session.run(result, {x: inputs["X"], y: inputs["Y"]})}
 
 
-def create_layer(function, inputs):
+def create_layer(subject, inputs):
     """One call of a layer-creating function on a placeholder; what its graph holds."""
+    function = subject.main
     tf = _tf()
     tf.reset_default_graph()
     tf.set_random_seed(inputs["tf_seed"])
     x = tf.placeholder(tf.float32, (None, inputs["X"].shape[1]))
     args = [x, inputs["n"], _activation(inputs["activation"])] + inputs["extra_args"]
-    output = function(*args, **inputs["kwargs"])
+    output = _call(function, *args, **inputs["kwargs"])
+    if not isinstance(output, tf.Tensor):
+        return {"output_type": "None" if output is None else type(output).__name__}
     variables = tf.global_variables()
     with _session() as session:
         session.run(tf.global_variables_initializer())

@@ -10,7 +10,9 @@ SCHEMA_VERSION = 1
 
 
 def to_dict(report: Report) -> dict[str, Any]:
-    """Schema v1: the contract's fields, plus additions that never change them."""
+    """Schema v1: the contract's fields, plus additions that never change them
+    (`source`: what was graded and what was skipped; per task `source`, `runtime`,
+    `roles`, `notes`, `score_explanation`)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "assignment": report.assignment,
@@ -23,6 +25,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "sandbox": report.sandbox,
         "seconds": report.seconds,
         "started_at": report.started_at,
+        "source": report.source,
         "tasks": [
             {
                 "id": result.task.id,
@@ -33,6 +36,11 @@ def to_dict(report: Report) -> dict[str, Any]:
                 "score": result.score,
                 "max_score": result.task.points,
                 "outcome": result.outcome,
+                "score_explanation": result.score_explanation,
+                "source": result.source,
+                "runtime": result.runtime,
+                "roles": result.roles,
+                "notes": list(result.notes),
                 "seconds": result.seconds,
                 "output": result.output,
                 "checks": [

@@ -26,12 +26,13 @@ def render(report: Report, console: Console) -> None:
             detail.append(first.name, style="bold")
             if first.message:
                 detail.append(": " + _shorten(first.message, 220))
-        table.add_row(f"{result.task.id} {result.task.file}",
+        table.add_row(f"{result.task.id} {result.source or result.task.file}",
                       f"{result.score:g}/{result.task.points:g}",
                       Text(result.outcome, style=STATUS_STYLE.get(result.outcome, "")),
                       Text("ok", style="green") if result.style_ok else Text("no", style="red"),
                       detail)
     console.print(table)
+    _print_source(report, console)
     sandbox = report.sandbox
     console.print(
         f"score {report.score:g}/{report.max_score:g}   seed {report.seed}   "
@@ -44,3 +45,22 @@ def render(report: Report, console: Console) -> None:
 
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+def _print_source(report: Report, console: Console) -> None:
+    """What was graded and what was handed in but not used: never silently dropped."""
+    source = report.source
+    if not source:
+        return
+    where = f" in {source['location']}/" if source.get("location") else ""
+    console.print(f"graded {source['format']}{where}", highlight=False)
+    if source.get("broken"):
+        console.print(Text(f"could not be read: {source['broken']}", style="red"))
+    for note in source.get("notes", []):
+        console.print(f"  {note}", highlight=False)
+    for item in source.get("skipped", []):
+        console.print(Text(f"  not used: {item['name']}: {item['reason']}", style="yellow"))
+    for result in report.tasks:
+        for role, filled in result.roles.items():
+            console.print(f"  task {result.task.id}: {role} is {filled['name']} "
+                          f"({filled['why']})", highlight=False)

@@ -59,9 +59,11 @@ def describe(mode: str) -> dict[str, Any]:
             else "unprivileged"}
 
 
-def lock_down(mode: str, limits: Limits, scratch: str) -> dict[str, Any]:
+def lock_down(mode: str, limits: Limits, scratch: str,
+              readable: list[str] = ()) -> dict[str, Any]:
     """Apply every layer the mode asks for to this (single-threaded) child.
 
+    `readable` folders (a pack's support files) may be read, never written.
     Called after fork, before any student code. Returns what was applied; raises
     SandboxFailure when a layer that must hold (strict) could not be applied.
     """
@@ -81,7 +83,7 @@ def lock_down(mode: str, limits: Limits, scratch: str) -> dict[str, Any]:
     elif mode == "strict":
         raise SandboxFailure("seccomp unavailable")
     if landlock.abi_version() >= 1:
-        status = landlock.restrict(landlock.default_readable(), [scratch, os.devnull])
+        status = landlock.restrict(landlock.default_readable(readable), [scratch, os.devnull])
         applied += [name for name, on in (("landlock-fs", status.filesystem),
                                           ("landlock-tcp", status.tcp),
                                           ("landlock-scopes", status.scopes)) if on]

@@ -104,3 +104,14 @@ def _remove_files(fd: int) -> str | None:
                 return entry.name
             os.unlink(entry.name, dir_fd=fd)
     return None
+
+
+def write_submission_copy(files: list, folder: str) -> None:
+    """Lay a submission's snapshot out in a fresh folder a sandboxed task may read and
+    change (`files`: SubmittedFile items; the student's real folder is never touched)."""
+    os.mkdir(folder, 0o700)
+    for item in files:
+        target = os.path.join(folder, os.path.basename(item.name))
+        with open(target, "wb") as handle:
+            handle.write(item.data)
+        os.chmod(target, 0o700 if item.executable else 0o600)

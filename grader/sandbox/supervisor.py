@@ -23,6 +23,7 @@ import numpy as np
 from grader import wire
 from grader.sandbox import scratch
 from grader.sandbox.child import RESULT_FD, run_child
+from grader.wire import Job, Summary
 
 PR_SET_CHILD_SUBREAPER = 36
 DRAIN_AFTER_EXIT = 0.5
@@ -32,7 +33,7 @@ CHECK_SECONDS = 0.1  # how often the thread cap and the scratch quota are checke
 MAX_THREADS = 256
 
 
-def supervise(job: dict[str, Any], sink_fd: int, probes: ModuleType | None) -> None:
+def supervise(job: Job, sink_fd: int, probes: ModuleType | None) -> None:
     """Run `job` in a sandboxed child and write its summary frame to `sink_fd`."""
     _become_subreaper()
     started = time.monotonic()
@@ -43,36 +44,36 @@ def supervise(job: dict[str, Any], sink_fd: int, probes: ModuleType | None) -> N
         run_child(job, probes)
     for read_end, write_end in pipes.values():
         os.close(write_end)
-    limits = job["limits"]
+    limits = job.limits
     collected = _drain(pid, {pipes[n][0]: n for n in pipes},
                        deadline=started + float(limits["wall_seconds"]),
                        caps={"stdout": limits["output_kb"] * 1024,
                              "stderr": limits["output_kb"] * 1024,
                              "result": limits["result_mb"] * 1024 * 1024},
-                       scratch_folder=job["scratch"])
+                       scratch_folder=job.scratch)
     stray = kill_descendants()
-    _empty_scratch(job["scratch"])
+    _empty_scratch(job.scratch)
     status, usage = collected.pop("wait")
     stderr = collected["stderr"].decode("utf-8", "replace")
     if collected["killed_for"]:
         stderr += f"\n[grader] killed: {collected['killed_for']}"
-    summary = {
-        "seconds": time.monotonic() - started,
-        "timed_out": collected["timed_out"],
-        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime if usage else 0.0,
-        "max_rss_kb": usage.ru_maxrss if usage else 0,
-        "stray_processes_killed": stray,
-        "killed_for": collected["killed_for"],
-        "stdout": collected["stdout"].decode("utf-8", "replace"),
-        "stderr": stderr,
-        "stdout_bytes": collected["sizes"]["stdout"],
-        "stderr_bytes": collected["sizes"]["stderr"],
-        "result_truncated": collected["sizes"]["result"] > limits["result_mb"] * 1024 * 1024,
-        "result": np.frombuffer(collected["result"], dtype=np.uint8),
-    }
-    wire.write_all(sink_fd, wire.encode(summary))
+    summary = Summary(
+        seconds=time.monotonic() - started,
+        timed_out=collected["timed_out"],
+        exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        cpu_seconds=usage.ru_utime + usage.ru_stime if usage else 0.0,
+        max_rss_kb=usage.ru_maxrss if usage else 0,
+        stray_processes_killed=stray,
+        killed_for=collected["killed_for"],
+        stdout=collected["stdout"].decode("utf-8", "replace"),
+        stderr=stderr,
+        stdout_bytes=collected["sizes"]["stdout"],
+        stderr_bytes=collected["sizes"]["stderr"],
+        result_truncated=collected["sizes"]["result"] > limits["result_mb"] * 1024 * 1024,
+        result=np.frombuffer(collected["result"], dtype=np.uint8),
+    )
+    wire.write_all(sink_fd, wire.encode(summary.to_message()))
 
 
 def _become_subreaper() -> None:

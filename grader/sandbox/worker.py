@@ -4,9 +4,10 @@
         fresh engine: read one job frame on stdin, supervise it, write the
         summary frame on stdout, exit. numpy/TensorFlow are imported only in
         the child, after lock-down: one interpreter start per task.
-    python -I -m grader.sandbox.worker --serve PROBES_PATH [--tensorflow]
-        warm engine: import numpy (and TensorFlow) and the pack's probes once
-        (and call the probes' optional `warm_up()`), check that no thread but
+    python -I -m grader.sandbox.worker --serve PROBES_PATH --runtime JSON
+        warm engine: set up the runtime (its imports and mode) and import the
+        pack's probes once, warm the runtime up (TensorFlow: the probes'
+        `warm_up()`), check that no thread but
         TensorFlow's idle graph runner is left, then for each job received on
         fd 0 (a UNIX socket, with the write end of the job's result pipe passed
         alongside) fork a supervisor. Jobs may leave out the cases the worker
@@ -16,19 +17,19 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import signal
 import socket
-import struct
 import sys
 
-from grader import wire
+from grader import runtimes, wire
+from grader.runtimes import Runtime
 from grader.sandbox import landlock, seccomp
 from grader.sandbox.case_memory import CaseMemory
 from grader.sandbox.child import import_probes
 from grader.sandbox.supervisor import supervise
-
-_LENGTH = struct.Struct(">Q")
+from grader.wire import LENGTH, Job
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,23 +37,21 @@ def main(argv: list[str] | None = None) -> None:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--once", action="store_true")
     group.add_argument("--serve", metavar="PROBES_PATH")
-    parser.add_argument("--tensorflow", action="store_true")
+    parser.add_argument("--runtime", metavar="JSON", help="grader.runtimes.Runtime as JSON")
     args = parser.parse_args(argv)
     if args.once:
-        job = wire.read_frame(sys.stdin.buffer)
-        if job is None:
+        message = wire.read_frame(sys.stdin.buffer)
+        if message is None:
             raise SystemExit("no job on stdin")
-        supervise(job, sys.stdout.fileno(), probes=None)
+        supervise(Job.from_message(message), sys.stdout.fileno(), probes=None)
     else:
-        serve(args.serve, args.tensorflow)
+        serve(args.serve, Runtime.from_message(json.loads(args.runtime)))
 
 
-def serve(probes_path: str, tensorflow: bool) -> None:
+def serve(probes_path: str, runtime: Runtime) -> None:
     """Warm loop: preload once, then one forked supervisor per job."""
-    probes = import_probes(probes_path, None, tensorflow)
-    warm_up = getattr(probes, "warm_up", None)
-    if tensorflow and callable(warm_up):
-        warm_up()
+    probes = import_probes(probes_path, None, runtime)
+    runtimes.warm_up(runtime, probes)
     seccomp.prepare()  # load libseccomp once; every forked child inherits it
     landlock.default_readable()  # fills sysconfig's path caches once, not in every child
     gc.freeze()  # a child's collections skip the preloaded objects: fewer copy-on-write pages
@@ -66,16 +65,16 @@ def serve(probes_path: str, tensorflow: bool) -> None:
     kept_cases = CaseMemory()
     while True:
         try:
-            header, fds, _, _ = socket.recv_fds(channel, _LENGTH.size, 1)
+            header, fds, _, _ = socket.recv_fds(channel, LENGTH.size, 1)
         except OSError:
             return
-        if len(header) < _LENGTH.size or len(fds) != 1:
+        if len(header) < LENGTH.size or len(fds) != 1:
             return
-        (length,) = _LENGTH.unpack(header)
-        job = wire.decode_frames(_recv_exact(channel, length))[0][0]
+        (length,) = LENGTH.unpack(header)
+        job = Job.from_message(wire.decode_frames(_recv_exact(channel, length))[0][0])
         if not _with_cases(job, kept_cases):
             lost = "the warm worker lost the task's inputs"
-            wire.write_all(fds[0], wire.encode({"grader_fault": lost}))
+            wire.write_all(fds[0], wire.encode({"grader_fault": lost}))  # a Summary
             os.close(fds[0])
             continue
         if os.fork() == 0:
@@ -88,14 +87,14 @@ def serve(probes_path: str, tensorflow: bool) -> None:
         os.close(fds[0])
 
 
-def _with_cases(job: dict, kept_cases: CaseMemory) -> bool:
+def _with_cases(job: Job, kept_cases: CaseMemory) -> bool:
     """Fill in the cases the parent left out, or keep the ones it sent; False if lost."""
-    key = job.get("cases_key")
-    if job.get("cases") is None:
-        job["cases"] = kept_cases.recall(key) if key is not None else None
-        return job["cases"] is not None
+    key = job.cases_key
+    if job.cases is None:
+        job.cases = kept_cases.recall(key) if key is not None else None
+        return job.cases is not None
     if key is not None:
-        kept_cases.remember(key, job["cases"])
+        kept_cases.remember(key, job.cases)
     return True
 
 

@@ -1,27 +1,43 @@
-"""Requirement checks: judged on the file's text, never by running it.
+"""File-module requirements: shebang, executable bit, docstrings, imports, pycodestyle.
 
-They are reported with kind "requirement" and never change a correctness
-verdict. Parsing uses `ast` (no code runs) and pycodestyle as a library.
+Judged on the task file's text, never by running it. Parsing uses `ast` (no
+code runs) and pycodestyle as a library.
+
+Carriage returns: only the shebang check mentions them. A first line ending
+in `\\r` (Windows CRLF, or old-Mac CR endings) cannot run as a script on Unix
+(`/usr/bin/env: 'python3\\r': No such file or directory`), so the shebang
+check fails and says how to fix it. The other checks judge such a file as
+the curriculum's tools do, and do not repeat the news: Python parses CRLF
+source, "ends with a newline" accepts a final `\\r\\n`, and the pycodestyle
+command reads files with universal newlines, so it reports nothing about
+`\\r` (pycodestyle 2.15 given CRLF lines in memory reports nothing either).
+pycodestyle is given the lines exactly as its command would read them from
+disk (universal newlines, split on line ends only): CR-only files and form
+feeds inside a line would otherwise be split differently and draw errors the
+command never reports.
 """
 from __future__ import annotations
 
 import ast
 import functools
+import io
 
 import pycodestyle
 
+from grader.formats.model import Submission, SubmittedFile
 from grader.models import REQUIREMENT, CheckResult, Task
-from grader.submission import SubmittedFile
 
 SHEBANG = "#!/usr/bin/env python3"
 
 
-def check_style(task: Task, item: SubmittedFile) -> list[CheckResult]:
-    """Every requirement check of one task file."""
+def check(task: Task, submission: Submission) -> list[CheckResult]:
+    """Every requirement check of the task's file; none when the file is absent."""
+    item = submission.module if task.file is None else submission.get(task.file)
+    if item is None:
+        return []  # the pipeline reports the missing file itself
     text = item.text
     results = [
-        _result("shebang line", text.split("\n", 1)[0].rstrip("\r") == SHEBANG,
-                f"the first line must be exactly `{SHEBANG}`"),
+        _shebang(item),
         _result("executable bit", item.executable,
                 f"{item.name} must be executable (chmod +x {item.name})"),
         _result("ends with a newline", text.endswith("\n"),
@@ -40,8 +56,31 @@ def check_style(task: Task, item: SubmittedFile) -> list[CheckResult]:
     return results
 
 
+def _shebang(item: SubmittedFile) -> CheckResult:
+    """The first line is exactly the shebang, with a Unix line end."""
+    first = item.text.split("\n", 1)[0]
+    if first == SHEBANG:
+        return _result("shebang line", True, "")
+    message = f"the first line must be exactly `{SHEBANG}`"
+    if "\r" in first:
+        head, _, after = item.text.partition("\r")
+        crlf = after.startswith("\n")  # else CR-only (old Mac) line ends
+        endings = "Windows (CRLF)" if crlf else "carriage-return (CR)"
+        tool = "dos2unix" if crlf else "mac2unix"
+        fix = f"save it with Unix (LF) line endings (e.g. `{tool} {item.name}`)"
+        if head == SHEBANG:
+            program = "python3\\r" if crlf else "python3\\r..."
+            message = (f"the file has {endings} line endings: `/usr/bin/env` looks for "
+                       f"`{program}` and the script cannot run; {fix}")
+        else:
+            message += (f"; the file also has {endings} line endings, which break any "
+                        f"shebang: {fix}")
+    return _result("shebang line", False, message)
+
+
 def _result(name: str, passed: bool, message: str) -> CheckResult:
-    return CheckResult(name=name, kind=REQUIREMENT, passed=passed, message="" if passed else message)
+    return CheckResult(name=name, kind=REQUIREMENT, passed=passed,
+                       message="" if passed else message)
 
 
 def _module_docstring(tree: ast.Module) -> CheckResult:
@@ -94,7 +133,8 @@ def _imports(tree: ast.Module, allowed: tuple[str, ...]) -> CheckResult:
 
 def _pycodestyle(item: SubmittedFile) -> CheckResult:
     """pycodestyle's default checks, run on the in-memory lines (no file is read)."""
-    lines = item.text.splitlines(keepends=True)
+    # as pycodestyle's command reads a file: universal newlines, split on line ends only
+    lines = io.StringIO(item.text, newline=None).readlines()
     options = _pycodestyle_options()
     checker = pycodestyle.Checker(filename=item.name, lines=lines, options=options,
                                   report=_CollectingReport(options))

@@ -2,8 +2,9 @@
 
 Every helper returns a CheckResult whose message says what was expected, what
 came back, where the largest error is, and, when the output equals a classic
-mistake computed on the side, names the mistake. Inputs are plain values
-decoded from the wire; nothing here calls student code.
+mistake computed on the side (a list of pairs or a lazy MistakeTable), names
+the mistake. Inputs are plain values decoded from the wire; nothing here calls
+student code.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from grader.judging.mistakes import first_match
 from grader.models import CORRECTNESS, CheckResult
 from grader.wire import Opaque
 
@@ -105,9 +107,8 @@ def compare_arrays(name: str, got: Any, expected: Any, *, what: str, rtol: float
 
 
 def name_mistake(got: np.ndarray, mistakes: Mistakes, rtol: float, atol: float) -> str | None:
-    """The first classic mistake whose output equals `got`, if any."""
-    for description, alternative in mistakes:
-        alternative = np.asarray(alternative, dtype=np.float64)
-        if close(got, alternative, rtol, atol):
-            return description
-    return None
+    """The first classic mistake whose output equals `got` within tolerance, if any.
+
+    `mistakes` holds (explanation, output) pairs: a list, or a lazy MistakeTable."""
+    return first_match(mistakes, got, lambda got, alternative: close(
+        got, np.asarray(alternative, dtype=np.float64), rtol, atol))

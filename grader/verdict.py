@@ -1,0 +1,164 @@
+"""From a task's raw run to its verdict: the one place that decides an outcome.
+
+Who caused a failure decides its outcome: the student's code (failed, error,
+timeout), a missing file or object (missing), or the grader itself (a sandbox
+that could not be set up, a worker that failed, a pack without a probe, a judge
+that raised): grader-error, counted by `grade batch` and never a student's
+failure. Messages name the student's file, line and object, in words a
+student can act on.
+"""
+from __future__ import annotations
+
+import dataclasses
+import signal
+from dataclasses import dataclass
+from typing import Callable
+
+from grader.engine import RawRun
+from grader.models import CORRECTNESS, REQUIREMENT, Case, CheckResult, Task, TaskResult
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What the verdict needs besides the run: the task, where its code came from, its
+    cases, its requirement checks, and why it could not run (if it could not)."""
+
+    task: Task
+    judge: object  # (case, outputs) -> list[CheckResult]
+    cases: tuple[Case, ...]
+    requirements: list[CheckResult]
+    source: str  # e.g. "0-l2_reg_cost.py" or "Gradient_Checking_v2a.ipynb (cell 12)"
+    runtime: str = ""
+    absent: str | None = None  # why the task's file is not there (missing, skipped, broken)
+    broken: bool = False  # the whole submission could not be read
+    lines: Callable[[str], str] = str  # says "line N" of the loaded module as the student
+                                       # knows it (a notebook's "cell C, line L")
+
+
+def task_result(plan: Planned, run: RawRun | None) -> TaskResult:
+    """Every check of one task, from the raw run and the pack's judge."""
+    task = plan.task
+    if plan.absent is not None:
+        return TaskResult(task=task, present=False,
+                          outcome="error" if plan.broken else "missing", source=plan.source,
+                          checks=(CheckResult("file present", CORRECTNESS, False, plan.absent),
+                                  CheckResult("file present", REQUIREMENT, False, plan.absent)))
+    checks = _run_failures(plan, run)
+    judge_failed = False
+    if not checks:
+        for index, case in enumerate(plan.cases):
+            case_checks, failed = _case_checks(plan, run, index, case)
+            checks += case_checks
+            judge_failed |= failed
+    correctness = [c for c in checks if c.kind == CORRECTNESS]
+    checks = [dataclasses.replace(c, message=plan.lines(c.message)) for c in checks]
+    output = (run.stdout + ("\n" if run.stdout and run.stderr else "") + run.stderr).strip()
+    return TaskResult(task=task, present=True, outcome=classify(run, correctness, judge_failed),
+                      checks=tuple(checks + plan.requirements), output=output[:4000],
+                      seconds=round(run.seconds, 3), source=plan.source, roles=run.roles,
+                      notes=tuple(plan.lines(note) for note in run.notes),
+                      runtime=plan.runtime)
+
+
+def classify(run: RawRun, correctness: list[CheckResult], judge_failed: bool = False) -> str:
+    """The outcome of a task that ran: passed | failed | error | timeout | grader-error."""
+    if run.sandbox_failure or run.grader_fault or run.pack_error or judge_failed:
+        return "grader-error"
+    if run.protocol_error and not run.cases and not run.load_error:
+        return "error"
+    if run.timed_out:
+        return "timeout"
+    if run.load_error or run.signal:
+        return "error"
+    return "passed" if correctness and all(c.passed for c in correctness) else "failed"
+
+
+def _grader_error(name: str, what: str) -> CheckResult:
+    return CheckResult(name, CORRECTNESS, False,
+                       f"grader error: {what}; this is not a verdict on your code: ask for "
+                       f"a regrade")
+
+
+def _run_failures(plan: Planned, run: RawRun) -> list[CheckResult]:
+    """Failures that stop the whole task before any case: sandbox, pack, import, object."""
+    if run.sandbox_failure:
+        return [CheckResult("sandbox", CORRECTNESS, False,
+                            f"grader error: the sandbox could not be set up "
+                            f"({run.sandbox_failure}); nothing of yours was run")]
+    if run.grader_fault:
+        return [_grader_error("sandbox run", run.grader_fault)]
+    if run.pack_error:
+        return [_grader_error("assignment pack", run.pack_error)]
+    if run.load_error:
+        return [CheckResult("file loads", CORRECTNESS, False,
+                            _load_message(plan, run.load_error))]
+    if not run.cases and run.last_started is None:
+        return [CheckResult("file loads", CORRECTNESS, False,
+                            f"{plan.source}: {_death(run, 'while being loaded')}")]
+    return []
+
+
+def _load_message(plan: Planned, error: dict[str, str]) -> str:
+    task, source = plan.task, plan.source
+    kind, message, where = error["type"], error["message"], error["where"]
+    at = f" ({where})" if where else ""
+    if kind in ("SyntaxError", "IndentationError", "TabError"):
+        return f"{source} has a {kind}{at}: {message}"
+    if kind == "SystemExit":
+        return (f"{source} exits while being imported{at}: code at module level calls "
+                f"exit()/sys.exit(); put example code under `if __name__ == '__main__':`")
+    if kind == "MissingObject":
+        if task.roles:
+            named = "; ".join(f"{r.name}: {', '.join(r.aliases[:4])}" for r in task.roles)
+            return (f"{source}: {message}; each role is found by name ({named}), "
+                    f"else by what the {task.noun} does")
+        asked = ", ".join(f"`class {n}`" if task.kind == "class" else f"`def {n}(...)`"
+                          for n in task.names)
+        return f"{source}: {message}; the task asks for {asked}"
+    return f"{source} raised {kind} while being imported{at}: {message}"
+
+
+def _death(run: RawRun, when: str) -> str:
+    """Why the process stopped, in words a student can act on."""
+    if run.killed_for:
+        return f"the process was killed {when}: {run.killed_for}"
+    if run.timed_out:
+        return (f"timed out {when} (wall-clock limit {run.seconds:.0f} s): "
+                f"an infinite loop or a very slow computation?")
+    if run.signal:
+        name = signal.Signals(run.signal).name if run.signal in signal.valid_signals() else ""
+        reason = {"SIGXCPU": "it used up its CPU time limit",
+                  "SIGKILL": "it was killed (memory or CPU limit)",
+                  "SIGSEGV": "it crashed (segmentation fault)"}.get(name, "")
+        return f"the process died of signal {run.signal} {name} {when}" + (
+            f": {reason}" if reason else "")
+    if run.protocol_error:
+        return f"{run.protocol_error} ({when})"
+    return (f"the process exited {when} without reporting (exit code {run.exit_code}): "
+            f"os._exit(), closed file descriptors or a broken interpreter?")
+
+
+def _case_checks(plan: Planned, run: RawRun, index: int,
+                 case: Case) -> tuple[list[CheckResult], bool]:
+    """The checks of one case, and whether the judge itself failed (a grader error)."""
+    label = f"[{case.name}]"
+    hidden = not case.public
+    result = run.cases.get(index)
+    if result is None:
+        when = "on this case" if run.last_started == index else "before this case ran"
+        return [CheckResult(f"runs {label}", CORRECTNESS, False, _death(run, when), hidden)], False
+    if "error" in result:
+        error = result["error"]
+        at = f" at {error['where']}" if error["where"] else ""
+        called = plan.task.function if plan.task.kind == "function" else "your code"
+        called += "()" if plan.task.kind == "function" else ""
+        return [CheckResult(f"runs {label}", CORRECTNESS, False,
+                            f"{called} raised {error['type']}{at}: {error['message']}",
+                            hidden)], False
+    try:
+        judged = plan.judge(case, result["outputs"])
+    except Exception as exc:  # a judge must never crash a report; say whose fault it is
+        return [dataclasses.replace(_grader_error(
+            f"judged {label}", f"the judge of this case raised {exc!r}"), hidden=hidden)], True
+    return [dataclasses.replace(c, name=f"{c.name} {label}", hidden=hidden)
+            for c in judged], False

@@ -1,0 +1,196 @@
+"""The toy pack (tests/packs/toy/) proves each capability a pack can use, through the
+real pipeline: a notebook submission loaded as definitions only, a class found by its
+behaviour, a course helper module imported at the top of the student's code, a
+runtime the pack declares, a judge that raises (a grader error), all-or-nothing
+scoring, and a pack that is validated when it is loaded."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from grader.errors import GraderError
+from grader.formats import tree_digest
+from grader.packs import load_pack
+from grader.pipeline import Options, grade
+
+PACKS = REPO / "tests" / "packs"
+NOTEBOOK = REPO / "fixtures" / "toy" / "student.ipynb"
+SUPPORT = PACKS / "toy" / "support" / "toyhelpers.py"
+GRADE = Path(sys.executable).parent / "grade"
+OPTIONS = Options(assignment="toy", seed=5, packs=(str(PACKS),))
+
+MODULE = '''"""The same code as the notebook, as one module with a training loop at its top."""
+import numpy as np
+from toyhelpers import SCALE
+
+
+def double(x):
+    return 2 * x
+
+
+class Tally_Counter:
+    def __init__(self):
+        self.items = []
+
+    def add(self, n):
+        self.items.append(n)
+
+    def total(self):
+        return sum(self.items)
+
+
+def scaled(x):
+    return x * SCALE
+
+
+for epoch in range(10 ** 12):
+    pass
+'''
+
+
+def outcomes(report) -> dict[str, str]:
+    return {r.task.id: r.outcome for r in report.tasks}
+
+
+def test_a_notebook_grades_with_every_capability():
+    before = tree_digest(NOTEBOOK.parent)
+    report = grade(str(NOTEBOOK), OPTIONS)
+    assert tree_digest(NOTEBOOK.parent) == before
+    assert outcomes(report) == {"double": "passed", "counter": "passed", "scaled": "passed",
+                                "judge_raises": "grader-error"}
+    results = {r.task.id: r for r in report.tasks}
+    # the class was found by what it does: its name (Accumulator) is in no alias table
+    assert results["counter"].roles == {"counter": {"name": "Accumulator", "why": "by behaviour"}}
+    # the pack's own runtime ran the task (its variable set, its module preloaded: judged)
+    assert results["scaled"].runtime == "toyrt" and results["double"].runtime == "numpy"
+    # an import the grading environment lacks is skipped with a note naming the cell
+    assert any("cell 2, line 4" in note and "cv2_not_installed_here" in note
+               for note in results["double"].notes)
+    assert report.source["format"] == "notebook"
+    assert "training loops" in " ".join(report.source["notes"])
+    assert results["double"].source == "student.py (cell 3)"
+
+
+def test_a_judge_that_raises_is_a_grader_error_that_scores_nothing():
+    result = next(r for r in grade(str(NOTEBOOK), OPTIONS).tasks if r.task.id == "judge_raises")
+    assert result.outcome == "grader-error" and result.score == 0
+    failure = result.first_failure
+    assert "grader error" in failure.message and "broken on purpose" in failure.message
+    assert "not a verdict on your code" in failure.message
+
+
+def test_scoring_mode_comes_from_the_pack_and_is_explained():
+    report = grade(str(NOTEBOOK), OPTIONS)
+    counter = next(r for r in report.tasks if r.task.id == "counter")
+    assert counter.score == 2 and counter.task.scoring.mode == "all-or-nothing"
+    assert "all-or-nothing" in counter.score_explanation
+    assert report.score == 4 and report.max_score == 5
+
+
+def test_a_module_in_a_zip_grades_like_the_notebook_and_roles_are_found_by_name(tmp_path):
+    archive = tmp_path / "hand-in.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("my-work/toy_solution.py", MODULE)
+    report = grade(str(archive), OPTIONS)
+    assert outcomes(report) == {"double": "passed", "counter": "passed", "scaled": "passed",
+                                "judge_raises": "grader-error"}
+    counter = next(r for r in report.tasks if r.task.id == "counter")
+    assert counter.roles["counter"]["name"] == "Tally_Counter"
+    assert counter.roles["counter"]["why"].startswith("by name")
+
+
+def test_a_role_nobody_plays_fails_with_the_classes_found(tmp_path):
+    module = tmp_path / "work.py"
+    module.write_text("def double(x):\n    return x + x\n\n\nclass Adder:\n"
+                      "    def add(self, n):\n        pass\n\n\ndef scaled(x):\n    return 3 * x\n")
+    report = grade(str(module), OPTIONS)
+    counter = next(r for r in report.tasks if r.task.id == "counter")
+    assert counter.outcome == "error" and not counter.correct
+    message = counter.first_failure.message
+    assert "no class in the file plays the role 'counter'" in message
+    assert "Adder" in message and "Tally_Counter" in message
+    assert outcomes(report)["double"] == "passed"
+
+
+def test_support_files_are_importable_and_never_writable(tmp_path):
+    before = SUPPORT.read_bytes()
+    module = tmp_path / "work.py"
+    module.write_text(
+        "import toyhelpers\n\n\ndef double(x):\n"
+        "    try:\n        with open(toyhelpers.__file__, 'a') as f:\n"
+        "            f.write('SCALE = 0\\n')\n    except OSError:\n        return 2 * x\n"
+        "    return -1\n")
+    report = grade(str(module), Options(assignment="toy", seed=5, packs=(str(PACKS),),
+                                        tasks=("double",)))
+    assert outcomes(report) == {"double": "passed"}
+    assert SUPPORT.read_bytes() == before
+
+
+@pytest.mark.parametrize("change, fragment", [
+    (lambda root: _rewrite(root / "probes.py", '"counter": counter, ', ""), "no probe for tasks"),
+    (lambda root: _rewrite(root / "probes.py", 'FINDERS = {"counts": counts}', "FINDERS = {}"),
+     "FINDERS lacks"),
+    (lambda root: _rewrite(root / "pack.toml", 'runtime = "toyrt"', 'runtime = "cuda"'),
+     "unknown runtime 'cuda'"),
+    (lambda root: _rewrite(root / "pack.toml", 'mode = "all-or-nothing"', 'mode = "curved"'),
+     "[scoring]"),
+    (lambda root: _rewrite(root / "pack.toml", 'requirements = "notebook"',
+                           'requirements = "latex"'), "unknown requirement set 'latex'"),
+    (lambda root: _rewrite(root / "checks.py", '"counter": TaskChecks(counter_cases, '
+                           'judge_counter),', ""), "must cover exactly the tasks"),
+    (lambda root: _rewrite(root / "checks.py", "from grader.authoring",
+                           "import no_such_module\nfrom grader.authoring"),
+     "checks cannot be loaded"),
+    (lambda root: _rewrite(root / "pack.toml", 'title = "Toy', 'colour = "red"\ntitle = "Toy'),
+     "unknown keys ['colour']"),
+])
+def test_a_broken_pack_is_refused_when_loaded(tmp_path, change, fragment):
+    packs = tmp_path / "packs"
+    shutil.copytree(PACKS / "toy", packs / "brokentoy")
+    change(packs / "brokentoy")
+    with pytest.raises(GraderError) as error:
+        load_pack("brokentoy", (str(packs),))
+    assert fragment in str(error.value)
+
+
+def _rewrite(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_packs_are_found_through_the_environment_and_the_option(tmp_path):
+    out = tmp_path / "report.json"
+    env_run = subprocess.run([str(GRADE), str(NOTEBOOK), "--assignment", "toy", "--seed", "5",
+                              "--json", str(out), "--quiet"], capture_output=True, text=True,
+                             timeout=300, env={"PATH": "/usr/bin:/bin",
+                                               "GRADER_PACKS": str(PACKS)})
+    assert env_run.returncode == 1, env_run.stderr  # judge_raises is a failure
+    assert json.loads(out.read_text())["score"] == 4
+    unknown = subprocess.run([str(GRADE), str(NOTEBOOK), "--assignment", "toy"],
+                             capture_output=True, text=True, timeout=300)
+    assert unknown.returncode == 2 and "unknown assignment 'toy'" in unknown.stderr
+    missing = subprocess.run([str(GRADE), str(NOTEBOOK), "--packs", str(tmp_path / "nope")],
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and "packs folder not found" in missing.stderr
+
+
+def test_a_batch_counts_a_judge_that_raises_as_a_grader_failure(tmp_path):
+    for student in ("ann", "ben"):
+        (tmp_path / "class" / student).mkdir(parents=True)
+        shutil.copy(NOTEBOOK, tmp_path / "class" / student / "work.ipynb")
+    run = subprocess.run([str(GRADE), "batch", str(tmp_path / "class"), "--assignment", "toy",
+                          "--packs", str(PACKS), "--out", str(tmp_path / "out")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stderr  # the grader failed on some submission
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["grader_failures"] == {
+        "ann": "grader error in task(s) judge_raises", "ben": "grader error in task(s) judge_raises"}
+    assert summary["scores"] == {"ann": 4.0, "ben": 4.0}
