@@ -55,7 +55,8 @@ class Runtime:
                    env={str(k): str(v) for k, v in dict(data.get("env", {})).items()})
 
 
-# The registered bases: one module each, with ENV, PROVIDES, prepare() and warm_up(probes).
+# The registered bases: one module each, with ENV, PROVIDES, prepare(), warm_up(probes) and
+# student_builtins() (the builtins of the student's module, or None for the ordinary ones).
 BASES = {"numpy": numpy_runtime, "tf1": tf1_runtime}
 BUILT_IN = {name: Runtime(name=name, base=name) for name in BASES}
 
@@ -103,3 +104,8 @@ def prepare(runtime: Runtime) -> None:
 def warm_up(runtime: Runtime, probes) -> None:
     """The runtime's one-time set-up in a warm worker, before it forks children."""
     BASES[runtime.base].warm_up(probes)
+
+
+def student_builtins(runtime: Runtime) -> dict | None:
+    """The builtins the student's module is run with (an edition's import rules), or None."""
+    return BASES[runtime.base].student_builtins()

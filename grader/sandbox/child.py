@@ -124,14 +124,17 @@ def _load_student_module(job: Job) -> ModuleType | None:
     """The student's module, or None after reporting why it cannot be had."""
     path = job.student_file
     module_name = os.path.basename(path)[:-3]
+    edition = runtimes.student_builtins(Runtime.from_message(job.runtime))
     try:
         if job.load == "definitions":
-            module, notes = _load_definitions(path, module_name)
+            module, notes = _load_definitions(path, module_name, edition)
             if notes:
                 _send({"event": "notes", "notes": notes})
             return module
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
+        if edition is not None:
+            module.__builtins__ = edition
         sys.modules[module_name] = module
         spec.loader.exec_module(module)
         return module
@@ -140,7 +143,8 @@ def _load_student_module(job: Job) -> ModuleType | None:
         return None
 
 
-def _load_definitions(path: str, module_name: str) -> tuple[ModuleType, list[str]]:
+def _load_definitions(path: str, module_name: str,
+                      edition: dict | None) -> tuple[ModuleType, list[str]]:
     """Run a definitions-only module one top-level statement at a time.
 
     A statement that fails (an import the grading environment lacks, a class
@@ -151,6 +155,8 @@ def _load_definitions(path: str, module_name: str) -> tuple[ModuleType, list[str
     tree = ast.parse(source, path)  # a SyntaxError is the whole file's load error
     module = ModuleType(module_name)
     module.__file__ = path
+    if edition is not None:
+        module.__builtins__ = edition
     sys.modules[module_name] = module
     notes = []
     for node in tree.body:
