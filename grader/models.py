@@ -6,7 +6,6 @@ from typing import Any
 
 CORRECTNESS = "correctness"
 REQUIREMENT = "requirement"
-TASK_KINDS = ("function", "class", "objects")
 SCORING_MODES = ("proportional", "all-or-nothing")
 
 

@@ -25,7 +25,7 @@ import os
 import sys
 import threading
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
@@ -34,7 +34,7 @@ from grader import runtimes
 from grader.authoring import TaskChecks
 from grader.errors import GraderError
 from grader.formats import Wanted
-from grader.models import SCORING_MODES, TASK_KINDS, Limits, Role, Scoring, Task
+from grader.models import SCORING_MODES, Limits, Role, Scoring, Task
 from grader.requirements import REQUIREMENT_SETS
 from grader.runtimes import Runtime
 
@@ -181,7 +181,7 @@ def _load(name: str, root: Path) -> Pack:
                 load=data.get("load", "module"), reference_module=data.get(
                     "reference", "solution.py"), solutions=_solutions(name, root),
                 limits=limits)
-    tasks = [_with_limits(task, pack) for task in tasks]
+    tasks = [replace(task, limits=pack.limits_for(task, task.runtime)) for task in tasks]
     if pack.requirements not in REQUIREMENT_SETS:
         raise GraderError(f"{where}: unknown requirement set {pack.requirements!r} "
                           f"(known: {', '.join(REQUIREMENT_SETS)})")
@@ -189,8 +189,7 @@ def _load(name: str, root: Path) -> Pack:
         raise GraderError(f"{where}: load must be one of {', '.join(LOAD_MODES)}")
     checks = _checks(name, root, tasks, where)
     _validate_probes(root / "probes.py", tasks, where)
-    return Pack(**{**{f.name: getattr(pack, f.name) for f in fields(Pack)},
-                   "tasks": tuple(tasks), "checks": checks})
+    return replace(pack, tasks=tuple(tasks), checks=checks)
 
 
 def _read_toml(name: str, root: Path) -> dict:
@@ -274,15 +273,8 @@ def _graded_objects(data: dict, where: str) -> tuple[str, tuple[str, ...]]:
     if not given:
         return "objects", ()
     value = data[given[0]]
-    names = tuple(value) if isinstance(value, list) else (str(value),)
-    kind = {"function": "function", "class": "class", "objects": "objects"}[given[0]]
-    assert kind in TASK_KINDS
-    return kind, names
-
-
-def _with_limits(task: Task, pack: Pack) -> Task:
-    from dataclasses import replace
-    return replace(task, limits=pack.limits_for(task, task.runtime))
+    names = tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+    return given[0], names
 
 
 def _checks(name: str, root: Path, tasks: list[Task], where: str) -> dict[str, TaskChecks]:

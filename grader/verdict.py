@@ -31,8 +31,8 @@ class Planned:
     runtime: str = ""
     absent: str | None = None  # why the task's file is not there (missing, skipped, broken)
     broken: bool = False  # the whole submission could not be read
-    lines: Callable[[str], str] = str  # says "line N" of the loaded module as the student
-                                       # knows it (a notebook's "cell C, line L")
+    # says "line N" of the loaded module as the student knows it ("cell C, line L")
+    lines: Callable[[str], str] = str
 
 
 def task_result(plan: Planned, run: RawRun | None) -> TaskResult:

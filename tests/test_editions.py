@@ -32,8 +32,8 @@ def _results(folder, engine, tasks):
     return {r.task.id: r for r in report.tasks}
 
 
-def test_tf1_style_imports_pass_correctness_and_fail_the_imports_requirement(tmp_path,
-                                                                            warm_engine):
+def test_tf1_style_imports_pass_correctness_and_fail_the_imports_requirement(
+        tmp_path, warm_engine):
     old = ("import tensorflow.compat.v1 as tf", "import tensorflow as tf")
     folder = _submission(tmp_path, {f: old for f in ("2-l2_reg_cost.py",
                                                      "3-l2_reg_create_layer.py",

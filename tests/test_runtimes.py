@@ -46,8 +46,8 @@ def test_a_bad_runtime_declaration_is_refused(spec):
         runtimes.declared({"bad": spec}, "pack")
 
 
-def test_a_numpy_task_that_imports_tensorflow_runs_in_the_tensorflow_worker(tmp_path,
-                                                                          warm_engine):
+def test_a_numpy_task_that_imports_tensorflow_runs_in_the_tensorflow_worker(
+        tmp_path, warm_engine):
     submission = tmp_path / "submission"
     shutil.copytree(SOLUTIONS, submission)
     task0 = submission / "0-l2_reg_cost.py"

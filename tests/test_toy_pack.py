@@ -109,7 +109,8 @@ def test_a_module_in_a_zip_grades_like_the_notebook_and_roles_are_found_by_name(
 def test_a_role_nobody_plays_fails_with_the_classes_found(tmp_path):
     module = tmp_path / "work.py"
     module.write_text("def double(x):\n    return x + x\n\n\nclass Adder:\n"
-                      "    def add(self, n):\n        pass\n\n\ndef scaled(x):\n    return 3 * x\n")
+                      "    def add(self, n):\n        pass\n\n\n"
+                      "def scaled(x):\n    return 3 * x\n")
     report = grade(str(module), OPTIONS)
     counter = next(r for r in report.tasks if r.task.id == "counter")
     assert counter.outcome == "error" and not counter.correct
@@ -191,6 +192,6 @@ def test_a_batch_counts_a_judge_that_raises_as_a_grader_failure(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, run.stderr  # the grader failed on some submission
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert summary["grader_failures"] == {
-        "ann": "grader error in task(s) judge_raises", "ben": "grader error in task(s) judge_raises"}
+    failure = "grader error in task(s) judge_raises"
+    assert summary["grader_failures"] == {"ann": failure, "ben": failure}
     assert summary["scores"] == {"ann": 4.0, "ben": 4.0}

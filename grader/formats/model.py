@@ -31,7 +31,7 @@ class Definition:
 
     name: str
     kind: str  # "function" | "class" | "constant"
-    cell: int | None  # notebook cell position (counted from 1, markdown cells included), None for a module
+    cell: int | None  # notebook cell position (from 1, markdown cells counted); None: module
     line: int  # line in the cell (or module) where the definition starts
     marker: bool  # found in a cell marked "# GRADED FUNCTION: name"
     placeholder: bool  # the body is only the course's placeholders (None, pass, comments)
