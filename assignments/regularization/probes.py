@@ -4,8 +4,11 @@ Each probe gets the student's loaded module as a `subject` (grader/sandbox/child
 `subject.main` is the task's function.
 This module runs next to student code, so it holds no expected value and no
 reference: it builds the graph around a TensorFlow task with trusted code,
-calls the student's function once, and returns what came out.
+calls the student's function once, and returns what came out, with the
+caller's arguments as the call left them (the parent compares them with what
+it generated: nothing is compared here, where student code could rig it).
 """
+import inspect
 import os
 import re
 
@@ -54,6 +57,8 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 def _public_name(path):
     parts = path.split(".")
+    if parts[-1] in ("SymbolicTensor", "EagerTensor"):
+        return "Tensor"
     if "keras" in parts[1:] or parts[0] in ("tf_keras", "keras"):
         if "src" in parts or "python" in parts:
             return parts[-1]
@@ -70,27 +75,35 @@ def _public_name(path):
     return ".".join(["tf"] + rest)
 
 
-def _plain(message, scratch):
-    if scratch and len(scratch) > 1:
-        message = message.replace(scratch + os.sep, "").replace(scratch, ".")
+def _plain(message, folders):
+    for folder in folders:
+        if folder and len(folder) > 1:
+            message = message.replace(folder + os.sep, "").replace(folder, ".")
     message = _MODULE_PATH.sub(lambda m: _public_name(m.group(0)), message)
     message = _ABSOLUTE_PATH.sub(lambda m: m.group(1) or ".", message)
     return _ADDRESS.sub("", message)
+
+
+def _folders(subject):
+    """The student's folder and the scratch folder, longest first: shown as relative."""
+    here = os.getcwd()
+    module_file = getattr(getattr(subject, "module", None), "__file__", None)
+    mine = os.path.dirname(os.path.abspath(module_file)) if isinstance(module_file, str) else ""
+    return sorted({mine, here}, key=len, reverse=True)
 
 
 class _Renamed(Exception):
     """Stands for a student's exception whose message had to be rewritten."""
 
 
-def _call(function, *args, **kwargs):
+def _call(subject, *args, **kwargs):
     """Call the student's function; its exceptions leave with messages in public terms."""
-    scratch = os.getcwd()
     try:
-        return function(*args, **kwargs)
+        return subject.main(*args, **kwargs)
     except Exception as exc:  # only ordinary exceptions: others pass through untouched
         try:
             text = str(exc)[:4000]
-            plain = _plain(text, scratch)
+            plain = _plain(text, _folders(subject))
         except BaseException:  # noqa: B036 - a hostile __str__: leave the exception alone
             raise exc from None
         if plain == text:
@@ -100,7 +113,7 @@ def _call(function, *args, **kwargs):
 
 
 def l2_cost_numpy(subject, inputs):
-    returned = _call(subject.main, inputs["cost"], inputs["lambtha"], inputs["weights"],
+    returned = _call(subject, inputs["cost"], inputs["lambtha"], inputs["weights"],
                      inputs["L"], inputs["m"])
     return {"returned": returned, "weights": dict(inputs["weights"])}
 
@@ -109,7 +122,7 @@ def _gradient_step(subject, inputs, hyperparameter):
     """One step; the caller's weights, cache and Y as the call left them (the judge
     compares cache and Y with what it generated, and the weights with the reference)."""
     weights, cache, labels = inputs["weights"], inputs["cache"], inputs["Y"]
-    returned = _call(subject.main, labels, weights, cache, inputs["alpha"],
+    returned = _call(subject, labels, weights, cache, inputs["alpha"],
                      inputs[hyperparameter], inputs["L"])
     return {"weights": dict(weights), "returned": returned, "cache": dict(cache),
             "Y": labels}
@@ -125,14 +138,32 @@ def dropout_gradient_descent(subject, inputs):
 
 def dropout_forward(subject, inputs):
     np.random.seed(inputs["np_seed"])
-    returned = _call(subject.main, inputs["X"], inputs["weights"], inputs["L"],
+    returned = _call(subject, inputs["X"], inputs["weights"], inputs["L"],
                      inputs["keep_prob"])
     return {"returned": returned, "X": inputs["X"], "weights": dict(inputs["weights"])}
 
 
 def early_stopping(subject, inputs):
-    function = subject.main
-    return {"returned": [_call(function, *call) for call in inputs["calls"]]}
+    return {"returned": [_call(subject, *call) for call in inputs["calls"]]}
+
+
+def _parameters(function):
+    """The function's parameters: names ("name=" with a default), "*" and "**" for its
+    catch-alls; None when its signature cannot be read."""
+    try:
+        found = list(inspect.signature(function).parameters.values())
+    except Exception:  # noqa: BLE001 - a builtin or a rigged object: no signature
+        return None
+    names = []
+    for parameter in found:
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            names.append("*")
+        elif parameter.kind is parameter.VAR_KEYWORD:
+            names.append("**")
+        else:
+            names.append(parameter.name + ("" if parameter.default is parameter.empty
+                                           else "="))
+    return names
 
 
 def _graph_value(value, tf):
@@ -147,7 +178,6 @@ def l2_cost_tensorflow(subject, inputs):
     factors; the student adds the cost. Built from plain ops: Keras layers cost ~40 ms
     each to build, and what the student's function sees (a scalar cost tensor and the
     regularization losses collection) is the same."""
-    function = subject.main
     tf = _tf()
     tf.reset_default_graph()
     x = tf.placeholder(tf.float32, (None, inputs["X"].shape[1]))
@@ -164,7 +194,11 @@ def l2_cost_tensorflow(subject, inputs):
                 tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, tf.multiply(
                     lambtha, tf.reduce_sum(tf.square(weights)), name="l2_loss"))
     cost = tf.reduce_mean(-tf.reduce_sum(y * tf.nn.log_softmax(out), axis=1))
-    result = _call(function, cost)
+    parameters = _parameters(subject.main)
+    if parameters is not None and "*" not in parameters and len(
+            [p for p in parameters if p[-1] != "=" and p != "**"]) > 1:
+        return {"parameters": parameters}  # it cannot be called with the cost alone
+    result = _call(subject, cost)
     if result is None or not _graph_value(result, tf):
         return {"result": None} if result is None else {"returned_type": type(result).__name__}
     with _session() as session:
@@ -174,15 +208,21 @@ def l2_cost_tensorflow(subject, inputs):
 
 def create_layer(subject, inputs):
     """One call of a layer-creating function on a placeholder; what its graph holds."""
-    function = subject.main
     tf = _tf()
     tf.reset_default_graph()
     tf.set_random_seed(inputs["tf_seed"])
     x = tf.placeholder(tf.float32, (None, inputs["X"].shape[1]))
     args = [x, inputs["n"], _activation(inputs["activation"])] + inputs["extra_args"]
-    output = _call(function, *args, **inputs["kwargs"])
+    kwargs, parameters = dict(inputs["kwargs"]), _parameters(subject.main)
+    ignored = []
+    if parameters is not None and "**" not in parameters:
+        ignored = [k for k in kwargs if k not in (p.rstrip("=") for p in parameters)]
+        for name in ignored:  # an edition without this argument: call it the way it takes
+            del kwargs[name]
+    output = _call(subject, *args, **kwargs)
     if not isinstance(output, tf.Tensor):
-        return {"output_type": "None" if output is None else type(output).__name__}
+        return {"output_type": "None" if output is None else type(output).__name__,
+                "ignored_kwargs": ignored}
     variables = tf.global_variables()
     with _session() as session:
         session.run(tf.global_variables_initializer())
@@ -190,6 +230,7 @@ def create_layer(subject, inputs):
                               "reg_losses": tf.losses.get_regularization_losses()},
                              {x: inputs["X"]})
     values["variable_names"] = [v.name for v in variables]
+    values["ignored_kwargs"] = ignored
     return values
 
 

@@ -5,7 +5,12 @@ freedom, outputs are compared with the reference solution (float64, tight
 tolerances); where it does (random masks, initializers), properties are
 judged: the student's own masks are checked for meaning and A is recomputed
 from them; kernels are tested against the initializer's law with an exact
-statistical bound. Classic mistakes are computed on the side and named.
+statistical bound. Classic mistakes are computed on the side and named, first
+thing in the message (`common.teaching`), which never shows an internal module
+path or a folder of the grading machine. Tasks that receive the caller's arrays
+are also judged on what they change: the probes send back the arguments as the
+call left them, and `common.leaves_unchanged` compares them with the generated
+inputs (tasks 1 and 5 may change only the weights; 0 and 4 nothing).
 
 One module per task family:
 - `l2`              tasks 0, 1: the L2 cost and gradient descent with L2 (NumPy);
@@ -13,7 +18,7 @@ One module per task family:
 - `tf_layers`       tasks 2, 3, 6: the L2 cost, L2 and dropout layers (TensorFlow);
 - `early_stopping`  task 7;
 - `network`, `gradient_step`, `common`: the NumPy network, the gradient step
-  tasks 1 and 5 share, tolerances.
+  tasks 1 and 5 share, tolerances, messages and the side-effect check.
 """
 from grader.authoring import TaskChecks
 

@@ -30,6 +30,8 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 def public_name(path):
     """`tf_keras.api._v2.keras.losses` -> `tf.keras.losses`; private classes -> their name."""
     parts = path.split(".")
+    if parts[-1] in ("SymbolicTensor", "EagerTensor"):
+        return "Tensor"
     if "keras" in parts[1:] or parts[0] in ("tf_keras", "keras"):
         if "src" in parts or "python" in parts:
             return parts[-1]
@@ -121,19 +123,21 @@ def leaves_unchanged(case, outputs, names, hints=None):
     """One check: the call left the caller's arguments `names` as they were.
 
     `outputs[name]` is the argument as the probe found it after the call; `case.inputs`
-    holds it as it was generated (read-only). `hints(found)` may add a sentence on
-    how the change probably happened."""
+    holds it as it was generated (read-only). `hints(found)` may say how the change
+    probably happened; else the message gives the general advice."""
     title = "leaves the caller's " + " and ".join(names) + " unchanged"
-    found = []
+    found, changed = [], []
     for name in names:
         if name in outputs:
-            found += changes(case.inputs[name], outputs[name], name)
+            these = changes(case.inputs[name], outputs[name], name)
+            found += these
+            changed += [name] if these else []
     if not found:
         return verdict(title, True)
-    message = (f"your function changed the caller's {' and '.join(names)}: "
-               f"{'; '.join(found[:4])}{'; ...' if len(found) > 4 else ''}. The caller still "
-               f"needs these arguments as they were: compute with new arrays instead of "
-               f"writing into theirs (in-place operations such as -=, *= or [...] = on an "
-               f"argument change the caller's array).")
+    message = (f"your function changed the caller's {' and '.join(changed)}: "
+               f"{'; '.join(found[:4])}{'; ...' if len(found) > 4 else ''}.")
     extra = hints(found) if hints else ""
-    return verdict(title, False, message + (f" {extra}" if extra else ""))
+    return verdict(title, False, message + " " + (
+        extra or "The caller still needs its arguments as they were: compute with new arrays "
+                 "instead of writing into theirs (in-place operations such as -=, *= or "
+                 "[...] = on an argument change the caller's array)."))

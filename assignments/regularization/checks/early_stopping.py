@@ -26,9 +26,9 @@ def _early_stopping_variant(cost, opt_cost, threshold, patience, count, mistake=
 # exactly like `count > patience`: one explanation covers both.
 EARLY_STOPPING_MISTAKES = {
     "non_strict": "a drop of exactly `threshold` resets the count (use >, not >=)",
-    "stop_strict": "stop is count > patience instead of count >= patience (or stop is "
-                   "decided from the count before it is updated): stop must be True as soon "
-                   "as the new count reaches patience",
+    "stop_strict": "stop stays False when the new count reaches patience: either stop is "
+                   "count > patience instead of count >= patience, or stop is decided from "
+                   "the count before it is updated",
     "stop_ahead": "stop is decided before the count is reset: an improvement when the "
                   "count is patience - 1 must give (False, 0), not (True, 0)",
     "sign": "the difference is taken the wrong way round (cost - opt_cost)",
@@ -44,7 +44,8 @@ def early_stopping_cases(ctx):
     official = [(1.0, 1.9, 0.5, 15, 5), (1.1, 1.5, 0.5, 15, 2), (1.0, 1.5, 0.5, 15, 8),
                 (1.0, 1.5, 0.5, 15, 14)]
     boundary = [(2.25, 2.5, 0.25, 5, 1), (0.5, 1.0, 0.5, 3, 2), (1.0, 1.0, 0.0, 4, 3),
-                (3.0, 2.0, 0.5, 10, 9), (1.0, 1.25, 0.5, 1, 0), (0.75, 1.0, 0.125, 2, 1)]
+                (3.0, 2.0, 0.5, 10, 9), (1.0, 1.25, 0.5, 1, 0), (0.75, 1.0, 0.125, 2, 1),
+                (0.5, 1.0, 0.25, 3, 2)]
     generated = []
     while len(generated) < 30:
         opt_cost = float(np.round(rng.uniform(0.1, 5.0), 3))
@@ -56,7 +57,8 @@ def early_stopping_cases(ctx):
         # a training loop's call: it stops as soon as stop is true, so count < patience
         generated.append((cost, opt_cost, threshold, patience, int(rng.integers(0, patience))))
     cases = [Case("official example", {"calls": official}, public=True),
-             Case("improvement of exactly threshold, stop exactly at patience",
+             Case("improvement of exactly threshold, stop exactly at patience, improvement "
+                  "at count = patience - 1",
                   {"calls": boundary}),
              Case("30 random calls", {"calls": generated})]
     reference = ctx.reference()

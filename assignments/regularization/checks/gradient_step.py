@@ -164,12 +164,17 @@ def _explain(case, got, hyperparameter, explanations):
                if all(got[k].shape == old[k].shape and np.array_equal(got[k], old[k])
                       for k in (f"W{layer}", f"b{layer}"))]
     m = a["Y"].shape[1]
+    updated = [layer for layer in range(1, L + 1) if layer not in skipped]
+
+    def same_w(layer, w):
+        return layer in skipped or close(got[f"W{layer}"], w, **F64)
+
     for key in [None, *explanations]:
         dzs = {}
         variant = backprop(a["Y"], old, a["cache"], a["alpha"], a["L"], mistake=key,
-                           skip=skipped, dzs=dzs, **{hyperparameter: a[hyperparameter]})
-        updated = [layer for layer in range(1, L + 1) if layer not in skipped]
-        if not all(close(got[f"W{layer}"], variant[f"W{layer}"], **F64) for layer in updated):
+                           skip=skipped, dzs=dzs, accept=same_w,
+                           **{hyperparameter: a[hyperparameter]})
+        if variant is None:
             continue
         bias_named = []
         for layer in updated:
@@ -214,12 +219,14 @@ def _side_effect_hint(case, outputs, found):
                 f"subtracts inside the cache's array; write dZ = cache['A{L}'] - Y.")
     if y_after is not None and y_after.shape == a["Y"].shape and not np.array_equal(
             y_after, a["Y"]):
-        return "Y is the labels: read it, never write into it."
+        return ("Y holds the labels the caller still needs: an in-place operation through "
+                "another name (dZ = Y, then dZ -= ...) writes into Y; compute dZ = A - Y as a "
+                "new array.")
     masks = [k for k in a["cache"] if k.startswith("D")]
     redrawn = [k for k in masks if to_array(cache.get(k)) is not None
                and to_array(cache.get(k)).shape == a["cache"][k].shape
                and not np.array_equal(to_array(cache.get(k)), a["cache"][k])]
     if redrawn:
-        return (f"The masks {', '.join(redrawn)} are those of the forward pass: the backward "
-                f"pass must use them as they are, and must not draw new ones into the cache.")
+        return (f"The masks {', '.join(redrawn)} are the forward pass's, which the caller "
+                f"still needs: read them from the cache, never write new ones into it.")
     return ""

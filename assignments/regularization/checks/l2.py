@@ -90,8 +90,9 @@ def l2_cost_judge(case, outputs):
 
 
 def _squared_in_place(found):
-    return ("(W **= 2 or np.square(W, out=W) on weights['W1'] squares the caller's own "
-            "array: write np.sum(W ** 2) or np.sum(np.square(W)).)"
+    return ("W **= 2 (or np.square(W, out=W)) on W = weights['W1'] squares the caller's "
+            "own array, and its network is lost: write np.sum(W ** 2) or "
+            "np.sum(np.square(W)), which make new arrays."
             if any("holds new values" in f for f in found) else "")
 
 

@@ -60,12 +60,14 @@ def forward(weights, x, L, masks=None, keep_prob=1.0):
 
 
 def backprop(Y, weights, cache, alpha, L, lambtha=0.0, keep_prob=None, mistake=None,
-             skip=(), dzs=None):
+             skip=(), dzs=None, accept=None):
     """One gradient step (L2 or dropout) on copies; returns the new weights dict.
 
     `mistake` (a key of a gradient-step mistake table) computes a classic mistake's step;
     layers in `skip` are left as they were (a backward loop that misses them); `dzs`, if
-    given, receives the dZ each layer's gradients were computed from."""
+    given, receives the dZ each layer's gradients were computed from. `accept(layer, W)`,
+    if given, sees each new W_l as soon as it is computed: when it says no, the pass stops
+    there and returns None (the expensive first layer is reached only when needed)."""
     new = {k: np.array(v, dtype=float) for k, v in weights.items()}
     m = Y.shape[0] if mistake == "m_rows" else Y.shape[1]
     dz = cache[f"A{L}"] - Y
@@ -83,6 +85,8 @@ def backprop(Y, weights, cache, alpha, L, lambtha=0.0, keep_prob=None, mistake=N
         if layer not in skip:
             new[f"W{layer}"] = w_old - alpha * dw
             new[f"b{layer}"] = weights[f"b{layer}"] - alpha * db
+        if accept is not None and not accept(layer, new[f"W{layer}"]):
+            return None
         if layer > 1:
             w_used = new[f"W{layer}"] if mistake == "updated_w" else w_old
             dz = (w_used.T @ dz) * _tanh_derivative(a_prev, mistake)

@@ -53,6 +53,9 @@ def _l2_tf_cost_parts(a):
 
 @teaching
 def l2_tf_cost_judge(case, outputs):
+    if "parameters" in outputs:
+        return [verdict("cost + each layer's L2 loss, one entry per regularized layer", False,
+                        _two_argument_cost(outputs["parameters"]))]
     if "returned_type" in outputs:
         return [verdict("cost + each layer's L2 loss, one entry per regularized layer", False,
                         f"l2_reg_cost returned a {outputs['returned_type']}, not a tensor: "
@@ -66,6 +69,17 @@ def l2_tf_cost_judge(case, outputs):
     return [compare_arrays("cost + each layer's L2 loss, one entry per regularized layer",
                            outputs.get("result"), cost + losses,
                            what="the returned tensor's value", mistakes=mistakes, **F32)]
+
+
+def _two_argument_cost(parameters):
+    shown = ", ".join(parameters)
+    if len(parameters) == 2 and parameters[1].rstrip("=") == "model":
+        return (f"l2_reg_cost takes ({shown}): this looks written for the TensorFlow 2/Keras "
+                f"edition, whose l2_reg_cost(cost, model) added the model's losses; this "
+                f"assignment asks l2_reg_cost(cost) in a TensorFlow 1 graph: return cost + "
+                f"tf.losses.get_regularization_losses(), one entry per regularized layer")
+    return (f"l2_reg_cost takes ({shown}), but it is called with the cost alone: "
+            f"l2_reg_cost(cost)")
 
 
 # ------------------------------------------------------------ tasks 3 and 6
@@ -211,13 +225,18 @@ def dropout_layer_cases(ctx):
 @teaching
 def dropout_layer_judge(case, outputs):
     kernel, bias, layer_check = _dense_variables(case, outputs)
+    untold = "training" in (outputs.get("ignored_kwargs") or [])
+    signature = [verdict("takes the training argument", False, NO_TRAINING)] if untold else []
     if kernel is None:
-        return [layer_check]
+        return signature + [layer_check]
     keep_prob = case.inputs["extra_args"][0]
     dense = _apply(case.inputs["activation"], _pre_activation(case, kernel, bias))
-    checks = [layer_check, _initializer_check(kernel),
-              verdict("no regularization loss", not outputs.get("reg_losses"),
-                      "the layer registers a regularization loss; this task asks for none")]
+    checks = signature + [
+        layer_check, _initializer_check(kernel),
+        verdict("no regularization loss", not outputs.get("reg_losses"),
+                "the layer registers a regularization loss; this task asks for none")]
+    if untold and not case.inputs["kwargs"]["training"]:
+        return checks  # it could not be told training=False: its output says nothing more
     got = to_array(outputs.get("output"))
     name = ("dropout keeps units with probability keep_prob and scales them by 1/keep_prob"
             if case.inputs["kwargs"].get("training", True)
@@ -235,6 +254,14 @@ def dropout_layer_judge(case, outputs):
         return checks + [check]
     checks.append(_judge_dropout_output(name, got, dense, keep_prob, case))
     return checks
+
+
+NO_TRAINING = ("dropout_create_layer has no `training` parameter: this looks written for the "
+               "TensorFlow 1.x edition, whose dropout_create_layer(prev, n, activation, "
+               "keep_prob) always dropped units; this assignment asks "
+               "dropout_create_layer(prev, n, activation, keep_prob, training=True), with "
+               "dropout only while training is true (e.g. tf.layers.Dropout(rate=1 - "
+               "keep_prob)(out, training=training))")
 
 
 def _judge_dropout_output(name, got, dense, keep_prob, case):
