@@ -26,6 +26,7 @@ import numpy as np
 
 from grader.judging.compare import (close, compare_arrays, describe_value, name_mistake,
                                     to_array, verdict)
+from grader.judging.messages import in_student_terms
 from grader.judging.mistakes import MistakeTable
 from grader.judging.stats import (FALSE_FAIL_RATE, binomial_interval, dkw_bound, ks_distance,
                                   normal_cdf, truncated_normal_cdf, uniform_cdf)
@@ -65,6 +66,7 @@ __all__ = [
     "CORRECTNESS", "REQUIREMENT", "Case", "CheckResult", "PackContext", "TaskChecks",
     # comparisons
     "close", "compare_arrays", "describe_value", "name_mistake", "to_array", "verdict",
+    "in_student_terms",
     # named mistakes
     "MistakeTable",
     # statistics

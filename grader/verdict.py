@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from grader.engine import RawRun
+from grader.judging.messages import in_student_terms
 from grader.models import CORRECTNESS, REQUIREMENT, Case, CheckResult, Task, TaskResult
 
 
@@ -33,6 +34,7 @@ class Planned:
     broken: bool = False  # the whole submission could not be read
     # says "line N" of the loaded module as the student knows it ("cell C, line L")
     lines: Callable[[str], str] = str
+    folders: tuple[str, ...] = ()  # the task's scratch folders, shown relative in messages
 
 
 def task_result(plan: Planned, run: RawRun | None) -> TaskResult:
@@ -51,13 +53,18 @@ def task_result(plan: Planned, run: RawRun | None) -> TaskResult:
             checks += case_checks
             judge_failed |= failed
     correctness = [c for c in checks if c.kind == CORRECTNESS]
-    checks = [dataclasses.replace(c, message=plan.lines(c.message)) for c in checks]
+    checks = [dataclasses.replace(c, message=_in_student_terms(plan, c.message)) for c in checks]
     output = (run.stdout + ("\n" if run.stdout and run.stderr else "") + run.stderr).strip()
     return TaskResult(task=task, present=True, outcome=classify(run, correctness, judge_failed),
                       checks=tuple(checks + plan.requirements), output=output[:4000],
                       seconds=round(run.seconds, 3), source=plan.source, roles=run.roles,
-                      notes=tuple(plan.lines(note) for note in run.notes),
+                      notes=tuple(_in_student_terms(plan, note) for note in run.notes),
                       runtime=plan.runtime)
+
+
+def _in_student_terms(plan: Planned, message: str) -> str:
+    """No internal module path, machine folder or generated line number in a message."""
+    return plan.lines(in_student_terms(message, plan.folders))
 
 
 def classify(run: RawRun, correctness: list[CheckResult], judge_failed: bool = False) -> str:

@@ -1,11 +1,10 @@
 """What every task family of the pack shares: tolerances, reference answers in context,
 messages in the student's terms and the side-effect check."""
 import dataclasses
-import re
 
 import numpy as np
 
-from grader.authoring import describe_value, to_array, verdict
+from grader.authoring import describe_value, in_student_terms, to_array, verdict
 
 F64 = {"rtol": 1e-7, "atol": 1e-9}
 ARROW = "\u2192"
@@ -20,41 +19,9 @@ def with_expected(cases, expected):
 
 
 # ------------------------------------------------------------ messages that teach
-# Internal names students never wrote: TensorFlow's and Keras's private module paths and
-# the grading machine's folders. (probes.py cleans exceptions the same way in the child.)
-_MODULE_PATH = re.compile(r"\b(?:tensorflow|tf_keras|keras)(?:\.[A-Za-z_]\w*)+")
-_ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[\w.@+-]+/)+([\w.@+-]*)")
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def public_name(path):
-    """`tf_keras.api._v2.keras.losses` -> `tf.keras.losses`; private classes -> their name."""
-    parts = path.split(".")
-    if parts[-1] in ("SymbolicTensor", "EagerTensor"):
-        return "Tensor"
-    if "keras" in parts[1:] or parts[0] in ("tf_keras", "keras"):
-        if "src" in parts or "python" in parts:
-            return parts[-1]
-        rest = parts[len(parts) - parts[::-1].index("keras"):] if "keras" in parts[1:] else \
-            [p for p in parts[1:] if not p.startswith("_") and p != "api"]
-        return ".".join(["tf.keras"] + rest)
-    if "python" in parts or "src" in parts:
-        return parts[-1]
-    rest = parts[1:]
-    for prefix in (["_api", "v2", "compat", "v1"], ["compat", "v1"], ["_api", "v2"]):
-        if rest[:len(prefix)] == prefix:
-            rest = rest[len(prefix):]
-            break
-    return ".".join(["tf"] + rest)
-
-
 def plain_text(message):
     """A message without internal module paths, machine folders or object addresses."""
-    if not message:
-        return message
-    message = _MODULE_PATH.sub(lambda m: public_name(m.group(0)), message)
-    message = _ABSOLUTE_PATH.sub(lambda m: m.group(1) or ".", message)
-    return _ADDRESS.sub("", message)
+    return in_student_terms(message)
 
 
 def describe(value):
