@@ -1,10 +1,20 @@
-"""`grade batch`: every immediate subfolder of a folder is one student's submission.
+"""`grade batch`: grade a whole class, one report per student, and a class summary.
 
-Reports go to OUT/<student>.json and OUT/<student>.html, plus OUT/summary.json.
-A submission whose two reports are newer than every file in it is skipped
-(unless --force), so an interrupted batch resumes where it stopped. A broken or
-hostile submission only fails its own report; a failure of the grader itself is
-counted and shown, never hidden.
+SUBMISSIONS_DIR holds one submission per student: a subfolder, or a file directly
+in it that `grade` reads (`.py`, `.ipynb`, `.zip`, `.tar.gz`, ...); the student's
+name is the folder's name, or the file's name without its extension. Reports go
+to OUT/<student>.json and OUT/<student>.html, plus OUT/summary.json.
+
+Resuming: each report records `input_digest`, a digest of what grading reads (the
+files discovery takes from the submission), of the pack's and its reference
+solutions' files, of the grader version, the seed and the sandbox mode. A student
+is skipped (unless --force) only when that digest is unchanged: timestamps are
+never trusted (unzip, cp -p, rsync -a and tar x keep old ones).
+
+Nothing is silent: a submission with nothing to grade (unreadable, broken, every
+task missing) is listed as ungradable, apart from the scores; a failure of the
+grader itself is counted and shown; Ctrl-C stops at once, keeps the reports
+already written and writes the summary, marked "interrupted".
 
 Every submission of a batch is graded on the same cases: one seed (--seed, else
 the seed of the earlier summary.json in OUT, else a random one), written to
@@ -13,75 +23,231 @@ and the reference answers once per batch instead of once per student.
 """
 from __future__ import annotations
 
-import argparse
+import hashlib
 import json
 import os
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.progress import TimeRemainingColumn
-from rich.table import Table
 
-from grader.engine import make_engine
+from grader import __version__
+from grader.engine import RawRun, make_engine
 from grader.errors import GraderError
-from grader.output import write_text
-from grader.packs import load_pack
+from grader.formats import FORMATS, read_submission
+from grader.formats.archive import SUFFIXES as ARCHIVE_SUFFIXES
+from grader.formats.snapshot import is_noise
+from grader.output import ensure_folder, write_text
+from grader.class_reports import roster_note, write_class_reports
+from grader.packs import Pack, load_pack
 from grader.pipeline import Options, grade
 from grader.report import html, json_report
+from grader.report.batch_terminal import Board, print_summary
+from grader.roster import ClassRoster
 
-EXIT_OK, EXIT_GRADER_FAILURES = 0, 1
+EXIT_OK, EXIT_GRADER_FAILURES, EXIT_INTERRUPTED = 0, 1, 2
 # Tasks of one submission graded at once: while one task's child runs, the other's
 # outputs are judged, so -j submissions keep -j cores busy.
 TASKS_AT_ONCE = 2
+FILE_SUFFIXES = (".py", ".ipynb", *ARCHIVE_SUFFIXES)  # removed from a file's name: the student
+SUMMARY = "summary"  # OUT/summary.json: no student may be called so
 
 
-def run_batch(args: argparse.Namespace, options: Options) -> int:
-    """Grade every submission under args.submissions; 1 if the grader failed on any."""
-    if not args.assignment:
-        raise GraderError("grade batch needs --assignment")
-    root = Path(args.submissions)
+@dataclass(frozen=True)
+class Roster:
+    """Who handed in what, as found in SUBMISSIONS_DIR."""
+
+    submissions: dict[str, Path]  # student -> the folder or file to grade
+    ungradable: dict[str, str]  # student -> why no submission of theirs can be graded
+    ignored: dict[str, str]  # entry of SUBMISSIONS_DIR -> why it is not a submission
+
+
+@dataclass(frozen=True)
+class Result:
+    """One student's line in the class summary, read from their JSON report."""
+
+    score: float | None = None
+    correct: dict[str, bool] = field(default_factory=dict)
+    grader_errors: tuple[str, ...] = ()
+    ungradable: str | None = None  # why nothing could be graded: no score, never a silent 0
+    failure: str | None = None  # the grader itself failed on this submission
+    graded_now: bool = False
+    source: dict[str, Any] = field(default_factory=dict)
+    input_digest: str | None = None
+
+    @classmethod
+    def of_report(cls, report: dict[str, Any], graded_now: bool) -> Result:
+        tasks = report["tasks"]
+        return cls(score=report["score"], correct={t["id"]: t["correct"] for t in tasks},
+                   grader_errors=tuple(t["id"] for t in tasks if t["outcome"] == "grader-error"),
+                   ungradable=nothing_to_grade(report), graded_now=graded_now,
+                   source=report["source"], input_digest=report.get("input_digest"))
+
+    def outcome(self, max_score: float) -> str:
+        """A few words for the progress log."""
+        if self.failure:
+            return f"grader failure: {self.failure}"
+        if self.ungradable:
+            return f"ungradable: {self.ungradable}"
+        return f"{self.score:g}/{max_score:g}"
+
+
+def run_batch(submissions: str, out: str, options: Options, *, force: bool = False,
+              audience: str = "student", class_roster: ClassRoster | None = None) -> int:
+    """Grade every submission in `submissions`; the exit status (see the module docstring).
+    With a `class_roster`, OUT/grades.csv and summary.json also say who is missing."""
+    root, out_dir = Path(submissions), Path(out)
     if not root.is_dir():
         raise GraderError(f"submissions folder not found: {root}")
-    out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GraderError(f"cannot create {out}: {exc.strerror}") from None
-    pack = load_pack(args.assignment, options.packs)
-    students = sorted(p.name for p in root.iterdir()
-                      if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
-    options = replace(options, seed=_batch_seed(options.seed, out))
-    previous = {} if args.force else {s: _previous(root / s, out, s) for s in students}
-    todo = [s for s in students if previous.get(s) is None]
-    results: dict[str, dict | str] = {s: p for s, p in previous.items() if p is not None}
+    if not options.assignment:
+        raise GraderError("grade batch needs --assignment")
+    pack = load_pack(options.assignment, options.packs)
+    roster = find_submissions(root, pack)
+    if not roster.submissions and not roster.ungradable:
+        raise GraderError(f"no submissions in {root}: it should hold one subfolder or one "
+                          f".py, .ipynb, .zip or .tar.gz file per student")
+    ensure_folder(out_dir, f"cannot write reports to {out_dir}")
+    options = replace(options, seed=_batch_seed(options.seed, out_dir))
+    results = {student: Result(ungradable=why) for student, why in roster.ungradable.items()}
+    for student in roster.ungradable:
+        _remove_reports(out_dir, student)  # no earlier grade may stand for it
     console = Console(stderr=True)
-    if todo:
-        _grade_all(root, out, todo, pack, options, results, console)
-    summary = _summary(pack, options.seed, students, todo, results, out)
-    write_text(str(out / "summary.json"), json.dumps(summary, indent=2) + "\n")
-    _print_summary(console, summary)
+    interrupted = False
+    try:
+        key = run_key(pack, options)
+        todo = {}
+        for student, path in roster.submissions.items():
+            digest = input_digest(path, pack, key)
+            earlier = None if force else _up_to_date(out_dir, student, digest)
+            if earlier is None:
+                todo[student] = (path, digest)
+            else:
+                results[student] = earlier
+        if todo:
+            _grade_all(todo, out_dir, pack, options, audience, results, console)
+    except KeyboardInterrupt:
+        interrupted = True
+    summary = class_summary(pack, options, roster, results, out_dir, interrupted)
+    if class_roster is not None:
+        summary["roster"] = class_roster.matching({*roster.submissions, *roster.ungradable})
+    write_text(str(out_dir / f"{SUMMARY}.json"), json.dumps(summary, indent=2) + "\n")
+    write_class_reports(out_dir, summary, class_roster)
+    print_summary(console, summary)
+    if summary.get("roster"):
+        console.print(roster_note(summary["roster"]), highlight=False)
+    if interrupted:
+        return EXIT_INTERRUPTED
     return EXIT_GRADER_FAILURES if summary["grader_failures"] else EXIT_OK
 
 
-def _grade_all(root: Path, out: Path, todo: list[str], pack, options: Options,
-               results: dict, console: Console) -> None:
-    """Grade `todo` with one shared engine, several submissions at once, with a progress bar."""
-    engine = make_engine(options.engine, str(pack.probes_path), pack.declared_runtimes)
-    per_submission = replace(options, jobs=TASKS_AT_ONCE)
+def find_submissions(root: Path, pack: Pack) -> Roster:
+    """Every student's submission in `root`: subfolders and files `grade` can read."""
     try:
-        with _progress(console) as progress, ThreadPoolExecutor(options.jobs) as pool:
-            bar = progress.add_task("grading", total=len(todo))
-            futures = {pool.submit(_grade_one, root / s, out, s, per_submission, engine): s
-                       for s in todo}
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                progress.advance(bar)
-    finally:
-        engine.close()
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError as exc:
+        raise GraderError(f"cannot read submissions folder {root}: {exc.strerror}") from None
+    task_files = {t.file for t in pack.tasks if t.file}
+    loose = [e.name for e in entries if e.name in task_files]
+    if loose:
+        raise GraderError(f"{root} looks like one student's submission (it holds {loose[0]}): "
+                          f"grade batch needs a folder holding one subfolder or file per student")
+    found: dict[str, list[str]] = {}
+    ignored = {}
+    for entry in entries:
+        if is_noise(entry.name):
+            continue
+        if entry.is_symlink():
+            ignored[entry.name] = "a symbolic link (not followed)"
+        elif entry.is_dir(follow_symlinks=False):
+            found.setdefault(entry.name, []).append(entry.name)
+        elif entry.is_file(follow_symlinks=False) and _readable(entry.path):
+            found.setdefault(_student_name(entry.name), []).append(entry.name)
+        else:
+            ignored[entry.name] = "not a folder, .py, .ipynb, .zip or .tar.gz"
+    submissions, ungradable = {}, {}
+    for student, names in found.items():
+        if len(names) > 1:
+            ungradable[student] = f"several submissions of this name: {', '.join(names)}"
+        elif student == SUMMARY:
+            ungradable[student] = f"the name {SUMMARY!r} is the class summary's; rename it"
+        else:
+            submissions[student] = root / names[0]
+    return Roster(submissions, ungradable, ignored)
+
+
+def _readable(path: str) -> bool:
+    return any(reader.accepts(path) for reader in FORMATS.values())
+
+
+def _student_name(file_name: str) -> str:
+    for suffix in sorted(FILE_SUFFIXES, key=len, reverse=True):
+        if file_name.lower().endswith(suffix):
+            return file_name[:-len(suffix)]
+    return os.path.splitext(file_name)[0]
+
+
+def run_key(pack: Pack, options: Options) -> str:
+    """Everything but the submission that decides a grade: pack files (with its reference
+    solutions), grader version, seed and sandbox mode."""
+    files = hashlib.sha256()
+    for folder in (pack.root, pack.solutions):
+        if folder is not None and folder.is_dir():
+            _hash_tree(files, folder)
+    return json.dumps({"pack": pack.name, "pack_files": files.hexdigest(),
+                       "grader": __version__, "seed": options.seed,
+                       "sandbox": options.sandbox}, sort_keys=True)
+
+
+def _hash_tree(digest, folder: Path) -> None:
+    """Names and bytes of a trusted folder's files, without caches and dot-files."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not is_noise(d))
+        for name in sorted(f for f in filenames if not is_noise(f) and not f.endswith(".pyc")):
+            path = Path(dirpath) / name
+            digest.update(f"{path.relative_to(folder)}\0".encode())
+            digest.update(path.read_bytes())
+
+
+def input_digest(path: Path, pack: Pack, key: str) -> str | None:
+    """A digest of everything a grade depends on: what discovery reads from the submission
+    (the files handed to the tasks, what was skipped and why) and `key` (see run_key).
+    None when the submission cannot be read at all (then it is graded every time)."""
+    try:
+        submission = read_submission(str(path), pack.wanted)
+    except GraderError:
+        return None
+    digest = hashlib.sha256(key.encode())
+    digest.update(json.dumps([submission.format, submission.location, submission.broken,
+                              list(submission.notes),
+                              [[s.name, s.reason] for s in submission.skipped]]).encode())
+    files = sorted(submission.files.values(), key=lambda f: f.name)
+    for item in files + ([submission.module] if submission.module else []):
+        digest.update(f"\0{item.name}\0{item.executable}\0{len(item.data)}\0".encode())
+        digest.update(item.data)
+    return digest.hexdigest()
+
+
+def _up_to_date(out: Path, student: str, digest: str | None) -> Result | None:
+    """The student's earlier result when both reports exist and were made from the same
+    input (same digest), else None: the student is graded."""
+    if digest is None or not (out / f"{student}.html").is_file():
+        return None
+    try:
+        report = json.loads((out / f"{student}.json").read_text())
+        if report.get("input_digest") != digest:
+            return None
+        return Result.of_report(report, graded_now=False)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _remove_reports(out: Path, student: str) -> None:
+    for suffix in (".json", ".html"):
+        (out / f"{student}{suffix}").unlink(missing_ok=True)
 
 
 def _batch_seed(requested: int | None, out: Path) -> int:
@@ -89,7 +255,7 @@ def _batch_seed(requested: int | None, out: Path) -> int:
     if requested is not None:
         return requested
     try:
-        seed = json.loads((out / "summary.json").read_text())["seed"]
+        seed = json.loads((out / f"{SUMMARY}.json").read_text())["seed"]
         if type(seed) is int and 0 <= seed < 2 ** 63:
             return seed
     except (OSError, ValueError, KeyError, TypeError):
@@ -97,88 +263,138 @@ def _batch_seed(requested: int | None, out: Path) -> int:
     return secrets.randbelow(2 ** 31)
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                    console=console, transient=False)
+class _StoppableEngine:
+    """The batch's shared engine: once Ctrl-C was pressed, no new task starts."""
+
+    def __init__(self, engine, stop: threading.Event):
+        self._engine, self._stop = engine, stop
+        self.name = engine.name
+
+    def run(self, job) -> RawRun:
+        if self._stop.is_set():
+            return RawRun(grader_fault="the batch was interrupted")
+        return self._engine.run(job)
 
 
-def _previous(submission: Path, out: Path, student: str) -> dict | None:
-    """The summary line of an up-to-date earlier report, or None if it must be graded.
+def _grade_all(todo: dict[str, tuple[Path, str | None]], out: Path, pack: Pack,
+               options: Options, audience: str, results: dict[str, Result],
+               console: Console) -> None:
+    """Grade `todo` with one shared engine, several submissions at once, showing who.
 
-    Up to date: both reports exist and are newer than every entry of the submission.
+    On Ctrl-C: no new submission or task starts, the engine is closed (which ends the
+    runs in flight at once), and whatever was in flight is dropped, not reported.
     """
-    reports = [out / f"{student}.json", out / f"{student}.html"]
-    if not all(r.is_file() for r in reports):
-        return None
-    newest = submission.lstat().st_mtime
-    for dirpath, dirnames, filenames in os.walk(submission):
-        for name in dirnames + filenames:
-            newest = max(newest, os.lstat(os.path.join(dirpath, name)).st_mtime)
-    if min(r.stat().st_mtime for r in reports) <= newest:
-        return None
+    stop = threading.Event()
+    engine = make_engine(options.engine, str(pack.probes_path), pack.declared_runtimes)
+    shared = _StoppableEngine(engine, stop)
+    per_submission = replace(options, jobs=TASKS_AT_ONCE)
+    max_score = sum(t.points for t in pack.tasks)
+    pool = ThreadPoolExecutor(options.jobs)
+    futures = {}
     try:
-        report = json.loads(reports[0].read_text())
-        return {"score": report["score"], "max_score": report["max_score"],
-                "seed": report["seed"], "skipped": True,
-                "correct": {t["id"]: t["correct"] for t in report["tasks"]},
-                "grader_errors": [t["id"] for t in report["tasks"]
-                                  if t.get("outcome") == "grader-error"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        with Board(console, len(todo)) as board:
+            for student, (path, digest) in todo.items():
+                futures[pool.submit(_grade_one, path, out, student, digest, per_submission,
+                                    shared, audience, stop, board)] = student
+            for future in as_completed(futures):
+                result = future.result()
+                if result is not None:
+                    results[futures[future]] = result
+                    board.finished(futures[future], result.outcome(max_score))
+    except KeyboardInterrupt:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        engine.close()
+        pool.shutdown(wait=True)
+        for future, student in futures.items():  # finished while Ctrl-C was handled
+            if student not in results and future.done() and not future.cancelled():
+                if future.result() is not None:
+                    results[student] = future.result()
 
 
-def _grade_one(submission: Path, out: Path, student: str, options, engine) -> dict | str:
-    """The student's summary line, or a string saying why the grader failed."""
+def _grade_one(path: Path, out: Path, student: str, digest: str | None, options: Options,
+               engine, audience: str, stop: threading.Event, board: Board) -> Result | None:
+    """Grade one submission and write its reports; None when the batch was interrupted
+    before they were written."""
+    if stop.is_set():
+        return None
+    board.started(student)
     try:
-        report = grade(str(submission), options, engine=engine)
-        write_text(str(out / f"{student}.json"), json_report.render(report))
-        write_text(str(out / f"{student}.html"), html.render(report))
-    except GraderError as exc:
-        return f"could not grade: {exc}"
+        report = grade(str(path), options, engine=engine)
+    except GraderError as exc:  # nothing of it can be read: the student's problem
+        _remove_reports(out, student)
+        return Result(ungradable=str(exc))
     except Exception as exc:  # a grader bug must not stop the batch; it is reported
-        return f"grader failure: {exc.__class__.__name__}: {exc}"
-    return {"score": report.score, "max_score": report.max_score, "seed": report.seed,
-            "correct": {t.task.id: t.correct for t in report.tasks},
-            "grader_errors": [t.task.id for t in report.tasks if t.outcome == "grader-error"]}
+        return Result(failure=f"{exc.__class__.__name__}: {exc}")
+    if stop.is_set():
+        return None
+    try:
+        data = json_report.to_dict(report, {"input_digest": digest})
+        write_text(str(out / f"{student}.json"), json.dumps(data, indent=2, allow_nan=False)
+                   + "\n")
+        write_text(str(out / f"{student}.html"), html.render(report, audience))
+    except Exception as exc:  # the report could not be written: the grader failed
+        _remove_reports(out, student)
+        return Result(failure=f"no report: {exc}")
+    return Result.of_report(data, graded_now=True)
 
 
-def _summary(pack, seed: int, students, todo, results, out: Path) -> dict:
-    """Class-wide figures over every submission with a report (this run's or an earlier one)."""
-    reported = {s: r for s, r in results.items() if isinstance(r, dict)}
-    failures = {s: r for s, r in results.items() if isinstance(r, str)}
-    failures.update({s: f"grader error in task(s) {', '.join(r['grader_errors'])}"
-                     for s, r in reported.items() if r["grader_errors"]})
-    pass_rate = {t.id: (sum(bool(r["correct"].get(t.id)) for r in reported.values())
-                        / len(reported) if reported else None) for t in pack.tasks}
-    scores = [r["score"] for r in reported.values()]
+def nothing_to_grade(report: dict[str, Any]) -> str | None:
+    """Why a report graded nothing at all (it is then no score, never a silent 0), or None."""
+    source = report.get("source") or {}
+    if source.get("broken"):
+        return f"could not be read: {source['broken']}"
+    tasks = report["tasks"]
+    if not tasks or any(t["outcome"] != "missing" for t in tasks):
+        return None
+    handed_in = list(source.get("files", [])) + [s["name"] for s in source.get("skipped", [])]
+    shown = ", ".join(handed_in[:5]) + (", ..." if len(handed_in) > 5 else "")
+    first = next((c["message"] for c in tasks[0]["checks"] if not c["passed"]), "")
+    return (f"nothing to grade: every task is missing ({first}); "
+            f"handed in: {shown or 'nothing'}")
+
+
+def class_summary(pack: Pack, options: Options, roster: Roster, results: dict[str, Result],
+                  out: Path, interrupted: bool) -> dict[str, Any]:
+    """Class-wide figures over every submission with a score (this run's or an earlier
+    one), and by name every submission without one."""
+    students = sorted({*roster.submissions, *roster.ungradable})
+    graded = {s: r for s, r in results.items() if r.score is not None and not r.ungradable}
+    failures = {s: r.failure for s, r in results.items() if r.failure}
+    failures.update({s: f"grader error in task(s) {', '.join(r.grader_errors)}"
+                     for s, r in graded.items() if r.grader_errors})
+    scores = [r.score for r in graded.values()]
     return {
         "assignment": pack.name,
-        "seed": seed,
+        "title": pack.title,
+        "grader_version": __version__,
+        "seed": options.seed,
+        "sandbox": options.sandbox,
+        "interrupted": interrupted,
         "submissions": len(students),
-        "graded_now": len([s for s in todo if isinstance(results.get(s), dict)]),
-        "skipped_up_to_date": len(students) - len(todo),
+        "graded_now": sum(r.graded_now for r in results.values()),
+        "skipped_up_to_date": sum(1 for r in results.values()
+                                  if r.input_digest and not r.graded_now),
+        "not_graded": [s for s in students if s not in results],
+        "graded": len(graded),
         "mean_score": round(sum(scores) / len(scores), 3) if scores else None,
         "max_score": sum(t.points for t in pack.tasks),
-        "task_pass_rate": pass_rate,
+        "task_pass_rate": {t.id: (sum(bool(r.correct.get(t.id)) for r in graded.values())
+                                  / len(graded) if graded else None) for t in pack.tasks},
         "grader_failures": failures,
-        "scores": {s: r["score"] for s, r in sorted(reported.items())},
+        "ungradable": {s: r.ungradable for s, r in sorted(results.items()) if r.ungradable},
+        "ignored": roster.ignored,
+        "scores": {s: r.score for s, r in sorted(graded.items())},
+        "students": {s: _what_was_graded(roster.submissions.get(s), r)
+                     for s, r in sorted(results.items()) if s in roster.submissions},
         "reports": str(out),
     }
 
 
-def _print_summary(console: Console, summary: dict) -> None:
-    console.print(f"{summary['submissions']} submissions: {summary['graded_now']} graded now, "
-                  f"{summary['skipped_up_to_date']} up to date (skipped); mean score "
-                  f"{summary['mean_score']} / {summary['max_score']:g}")
-    table = Table(title="pass rate per task", title_justify="left")
-    table.add_column("task")
-    table.add_column("passed", justify="right")
-    for task_id, rate in summary["task_pass_rate"].items():
-        table.add_row(task_id, "-" if rate is None else f"{rate:.0%}")
-    console.print(table)
-    if summary["grader_failures"]:
-        console.print(f"[red]{len(summary['grader_failures'])} grader failures:[/red]")
-        for student, reason in sorted(summary["grader_failures"].items()):
-            console.print(f"  {student}: {reason}", highlight=False)
-    console.print(f"reports in {summary['reports']}", highlight=False)
+def _what_was_graded(path: Path | None, result: Result) -> dict[str, Any]:
+    source = result.source
+    return {"submission": str(path), "format": source.get("format"),
+            "location": source.get("location"), "files": source.get("files", []),
+            "input_digest": result.input_digest}

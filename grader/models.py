@@ -142,7 +142,8 @@ class TaskResult:
 
     @property
     def style_ok(self) -> bool:
-        return all(c.passed for c in self.requirement_checks)
+        """Every requirement check passed, but informational ones (weight 0)."""
+        return all(c.passed for c in self.requirement_checks if c.weight)
 
     @property
     def score(self) -> float:
@@ -210,6 +211,7 @@ class Report:
     seconds: float
     started_at: str
     source: dict[str, Any] = field(default_factory=dict)  # format, location, files, skipped
+    title: str = ""  # the assignment's title, from its pack
 
     @property
     def score(self) -> float:

@@ -30,6 +30,8 @@ from grader import __version__, runtimes
 from grader.authoring import PackContext
 from grader.engine import RawRun, child_env, make_engine
 from grader.errors import GraderError
+from grader.execute import (NotebookRun, execution_note, require_notebook, run_notebook,
+                            with_checks)
 from grader.formats import (Submission, SubmittedFile, definitions_source, locate,
                             open_submission, source_origin)
 from grader.models import Case, Report, Task
@@ -54,6 +56,7 @@ class Options:
     scratch: str | None = None  # where run folders go; None: see scratch.base_folder()
     packs: tuple[str, ...] = ()  # extra folders of packs (--packs)
     tasks: tuple[str, ...] = ()  # task ids to grade (--task); empty: every task
+    execute: bool = False  # also run the whole notebook in the sandbox (grader/execute.py)
 
 
 def grade(path: str, options: Options = Options(), engine=None) -> Report:
@@ -64,6 +67,8 @@ def grade(path: str, options: Options = Options(), engine=None) -> Report:
     pack = load_pack(options.assignment or detect_pack(snapshot.names(), options.packs),
                      options.packs)
     submission = locate(snapshot, pack.wanted)
+    if options.execute:
+        require_notebook(submission)
     tasks = selected_tasks(pack, options.tasks)
     sandbox = describe(options.sandbox)
     seed = options.seed if options.seed is not None else secrets.randbelow(2 ** 31)
@@ -78,6 +83,9 @@ def grade(path: str, options: Options = Options(), engine=None) -> Report:
             with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
                 results = tuple(pool.map(lambda p: task_result(p[0], _run(engine, p[1])),
                                          planned))
+            executed = run_notebook(pack, snapshot, submission, options.sandbox, run_root) \
+                if options.execute else None
+            results = with_checks(results, executed, pack.execute)
         finally:
             _remove_tree(run_root)
     finally:
@@ -86,7 +94,7 @@ def grade(path: str, options: Options = Options(), engine=None) -> Report:
     return Report(assignment=pack.name, submission=path, seed=seed, tasks=results,
                   sandbox=sandbox, engine=engine.name, grader_version=__version__,
                   seconds=round(time.monotonic() - started, 3), started_at=started_at,
-                  source=describe_source(submission))
+                  source=describe_source(submission, executed), title=pack.title)
 
 
 def selected_tasks(pack: Pack, wanted: tuple[str, ...]) -> list[Task]:
@@ -101,15 +109,17 @@ def selected_tasks(pack: Pack, wanted: tuple[str, ...]) -> list[Task]:
     return [t for t in pack.tasks if t.id in wanted]
 
 
-def describe_source(submission: Submission) -> dict[str, Any]:
-    """What was graded, from which files, and what was not used and why (for every report)."""
+def describe_source(submission: Submission, executed: NotebookRun | None = None
+                    ) -> dict[str, Any]:
+    """What was graded, from which files, and what was not used and why (for every report),
+    and how the notebook ran (with --execute)."""
     return {
         "format": submission.format,
         "location": submission.location,
         "files": sorted(submission.files),
         "module": submission.module.name if submission.module else None,
         "skipped": [{"name": s.name, "reason": s.reason} for s in submission.skipped],
-        "notes": list(submission.notes),
+        "notes": list(submission.notes) + ([execution_note(executed)] if executed else []),
         "broken": submission.broken,
     }
 
@@ -164,6 +174,7 @@ def _plan(pack: Pack, task: Task, submission: Submission, seed: int, options: Op
         cases_key=f"{pack.name}/{task.id}/{seed}")
     return dataclasses.replace(plan, cases=cases, runtime=runtime.name,
                                lines=_line_names(item) if not task.file else str,
+                               folders=(str(scratch / "submission"), str(scratch)),
                                requirements=check_requirements(pack.requirements, task,
                                                                submission)), job
 

@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, SOLUTIONS
+from grader import __version__
+from grader.errors import GraderError
+from grader.output import check_writable
 from grader.pipeline import Options, grade
 from grader.report import json_report
 
@@ -63,9 +66,11 @@ def test_sample_terminal_table_and_html(sample_run):
     assert message.replace("'", "&#39;").replace('"', "&#34;")[:60] in page
 
 
-def test_reference_solutions_exit_0():
+def test_reference_solutions_exit_0_and_quiet_prints_the_score_line():
     result = run_grade(str(SOLUTIONS), "--assignment", "regularization", "--quiet")
     assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("score 8/8 ") and "seed " in lines[0]
 
 
 def test_missing_files_still_list_every_task(tmp_path, pack):
@@ -121,3 +126,60 @@ def test_same_seed_same_report(warm_engine):
         for task in report["tasks"]:
             task.pop("seconds")
     assert first == second
+
+
+def test_version_and_help():
+    version = run_grade("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"grade {__version__}"
+    usage = run_grade("--help")
+    assert usage.returncode == 0
+    assert "grade batch SUBMISSIONS_DIR" in usage.stdout
+    assert "exit status" in usage.stdout
+    for code, meaning in (("0", "every check passed"), ("1", "something failed"),
+                          ("2", "could not grade")):
+        assert any(line.split()[:1] == [code] and meaning in line
+                   for line in usage.stdout.splitlines()), code
+    batch = run_grade("batch", "--help")
+    assert batch.returncode == 0
+    assert "--assignment NAME     assignment pack (required" in batch.stdout
+    assert "[--assignment" not in batch.stdout  # shown as required in the usage line
+
+
+REGULAR_FILE = Path("/etc/hostname")
+
+
+@pytest.mark.parametrize("where, fragment", [
+    ("missing/r.out", "does not exist"),
+    ("missing/deeper/r.out", "does not exist"),
+    (".", "is a folder"),
+    ("file.txt/r.out", "is a file, not a folder"),
+    (str(REGULAR_FILE / "x.out"), "is a file, not a folder"),
+])
+def test_unwritable_destinations_are_refused(tmp_path, where, fragment):
+    if where.startswith(str(REGULAR_FILE)) and not REGULAR_FILE.is_file():
+        pytest.skip("no /etc/hostname here")
+    (tmp_path / "file.txt").write_text("a regular file")
+    destination = where if where.startswith("/") else str(tmp_path / where)
+    with pytest.raises(GraderError, match=fragment):
+        check_writable(destination)
+    check_writable(str(tmp_path / "r.out"))  # a writable destination passes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]  # and is left empty
+
+
+@pytest.mark.parametrize("option", ["--json", "--html"])
+def test_destinations_are_checked_before_grading(tmp_path, option):
+    (tmp_path / "file.txt").write_text("a regular file")
+    destination = str(tmp_path / "file.txt" / "r.out")
+    # a submission that does not exist: the destination is refused before anything is read
+    result = run_grade(str(tmp_path / "no-such-submission"), option, destination)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(lines) == 1 and destination in lines[0] and "not a folder" in lines[0], lines
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into any folder")
+def test_a_folder_without_write_permission_fails_before_grading(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
+    result = run_grade(str(tmp_path / "no-such-submission"), "--json", str(folder / "r.json"))
+    assert result.returncode == 2 and "is not writable" in result.stderr

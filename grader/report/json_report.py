@@ -5,17 +5,22 @@ import json
 from typing import Any
 
 from grader.models import Report
+from grader.report.public import Paths, public_source
 
 SCHEMA_VERSION = 1
 
 
-def to_dict(report: Report) -> dict[str, Any]:
+def to_dict(report: Report, additions: dict[str, Any] | None = None) -> dict[str, Any]:
     """Schema v1: the contract's fields, plus additions that never change them
-    (`source`: what was graded and what was skipped; per task `source`, `runtime`,
-    `roles`, `notes`, `score_explanation`)."""
-    return {
+    (`title`; `source`: what was graded and what was skipped; per task `source`,
+    `runtime`, `roles`, `notes`, `score_explanation`; a caller's `additions`, such
+    as the batch's `input_digest`). Messages are complete (hidden checks included:
+    this report is the instructor's), without the grading machine's paths."""
+    paths = Paths(report.submission)
+    data = {
         "schema_version": SCHEMA_VERSION,
         "assignment": report.assignment,
+        "title": report.title,
         "submission": report.submission,
         "seed": report.seed,
         "score": report.score,
@@ -25,7 +30,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "sandbox": report.sandbox,
         "seconds": report.seconds,
         "started_at": report.started_at,
-        "source": report.source,
+        "source": public_source(report.source, paths),
         "tasks": [
             {
                 "id": result.task.id,
@@ -40,19 +45,24 @@ def to_dict(report: Report) -> dict[str, Any]:
                 "source": result.source,
                 "runtime": result.runtime,
                 "roles": result.roles,
-                "notes": list(result.notes),
+                "notes": [paths(note) for note in result.notes],
                 "seconds": result.seconds,
-                "output": result.output,
+                "output": paths(result.output),
                 "checks": [
                     {"name": c.name, "kind": c.kind, "passed": c.passed,
-                     "message": c.message, "hidden": c.hidden}
+                     "message": paths(c.message), "hidden": c.hidden}
                     for c in result.checks
                 ],
             }
             for result in report.tasks
         ],
     }
+    for key, value in (additions or {}).items():
+        if key in data:
+            raise ValueError(f"a report addition may not replace {key!r}")
+        data[key] = value
+    return data
 
 
-def render(report: Report) -> str:
-    return json.dumps(to_dict(report), indent=2, allow_nan=False) + "\n"
+def render(report: Report, additions: dict[str, Any] | None = None) -> str:
+    return json.dumps(to_dict(report, additions), indent=2, allow_nan=False) + "\n"

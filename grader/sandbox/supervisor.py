@@ -16,7 +16,7 @@ import selectors
 import signal
 import time
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable, NoReturn
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from grader.sandbox.child import RESULT_FD, run_child
 from grader.wire import Job, Summary
 
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
 DRAIN_AFTER_EXIT = 0.5
 CHECK_SECONDS = 0.1  # how often the thread cap and the scratch quota are checked
 # uid 0 is exempt from RLIMIT_NPROC, and with small stacks RLIMIT_DATA allows
@@ -33,15 +34,22 @@ CHECK_SECONDS = 0.1  # how often the thread cap and the scratch quota are checke
 MAX_THREADS = 256
 
 
-def supervise(job: Job, sink_fd: int, probes: ModuleType | None) -> None:
-    """Run `job` in a sandboxed child and write its summary frame to `sink_fd`."""
+def supervise(job: Job, sink_fd: int, probes: ModuleType | None,
+              run: Callable[[Any, ModuleType | None], NoReturn] = run_child) -> None:
+    """Run `job` in a sandboxed child and write its summary frame to `sink_fd`.
+
+    The child runs `run(job, probes)`: a task child by default; a notebook
+    kernel's host for `--execute` (grader/sandbox/kernel.py), whose job has the
+    same `limits` and `scratch`."""
     _become_subreaper()
     started = time.monotonic()
     pipes = {name: os.pipe() for name in ("stdout", "stderr", "result")}
+    supervisor = os.getpid()
     pid = os.fork()
     if pid == 0:
+        _die_with(supervisor)
         _wire_child_fds(pipes)
-        run_child(job, probes)
+        run(job, probes)
     for read_end, write_end in pipes.values():
         os.close(write_end)
     limits = job.limits
@@ -80,6 +88,14 @@ def _become_subreaper() -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def _die_with(supervisor: int) -> None:
+    """In the child: SIGKILL when the supervisor dies (a grader stopped by Ctrl-C kills its
+    workers and supervisors; no child may outlive them, sleeping where nobody watches)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != supervisor:  # it died before the line above
+        os._exit(1)
 
 
 def _wire_child_fds(pipes: dict[str, tuple[int, int]]) -> None:
@@ -127,7 +143,7 @@ def _drain(pid: int, fds: dict[int, str], deadline: float,
             else:
                 if now >= next_check:
                     next_check = now + CHECK_SECONDS
-                    killed_for = _over_bounds(pid, scratch_folder)
+                    killed_for = _over_bounds(scratch_folder)
                 if killed_for or now >= deadline:
                     timed_out = killed_for is None
                     _kill_group(pid)  # descendants are killed once the child is reaped
@@ -159,16 +175,7 @@ def _drain(pid: int, fds: dict[int, str], deadline: float,
             **{name: bytes(data[:caps[name]]) for name, data in kept.items()}}
 
 
-def _over_bounds(pid: int, scratch_folder: str) -> str | None:
-    """Why the running child must be killed now (too many threads, scratch quota), or None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-        threads = int(stat[stat.rindex(b")") + 2:].split()[17])  # field 20, num_threads
-    except (OSError, ValueError, IndexError):
-        threads = 0  # gone meanwhile: wait4 will tell
-    if threads > MAX_THREADS:
-        return f"more than {MAX_THREADS} threads"
+def _over_bounds(scratch_folder: str) -> str | None:
     return scratch.over_quota(scratch_folder)
 
 
@@ -200,11 +207,15 @@ def kill_descendants() -> int:
                 pass
 
 
-def _children() -> list[int]:
+def _children(process: int | str = "self") -> list[int]:
     pids = []
-    for task in os.listdir("/proc/self/task"):
+    try:
+        tasks = os.listdir(f"/proc/{process}/task")
+    except OSError:
+        return pids
+    for task in tasks:
         try:
-            with open(f"/proc/self/task/{task}/children") as handle:
+            with open(f"/proc/{process}/task/{task}/children") as handle:
                 pids += [int(p) for p in handle.read().split()]
         except OSError:
             continue
