@@ -33,6 +33,7 @@ from typing import Any, Callable
 from grader import runtimes
 from grader.authoring import TaskChecks
 from grader.errors import GraderError
+from grader.execute import ExecuteSettings, settings_from
 from grader.formats import Wanted
 from grader.models import SCORING_MODES, Limits, Role, Scoring, Task
 from grader.requirements import REQUIREMENT_SETS
@@ -43,7 +44,7 @@ PACKS_VARIABLE = "GRADER_PACKS"  # extra folders of packs, separated by os.paths
 SOLUTIONS_VARIABLE = "GRADER_SOLUTIONS"  # a folder holding <pack>/ reference solutions
 LOAD_MODES = ("module", "definitions")
 _PACK_KEYS = {"title", "requirements", "load", "reference", "limits", "runtime_limits",
-              "scoring", "runtimes", "roles", "tasks"}
+              "scoring", "runtimes", "roles", "tasks", "execute"}
 _TASK_KEYS = {"id", "title", "points", "file", "function", "class", "objects", "roles",
               "runtime", "imports", "limits"}
 
@@ -63,6 +64,7 @@ class Pack:
     reference_module: str  # the reference file of tasks that name no file
     solutions: Path | None
     limits: dict[str, Any]  # raw [limits], [runtime_limits.*] and per-task overrides
+    execute: ExecuteSettings = ExecuteSettings()  # [execute]: executed mode (--execute)
 
     @property
     def probes_path(self) -> Path:
@@ -180,7 +182,8 @@ def _load(name: str, root: Path) -> Pack:
                 runtimes=declared, requirements=data.get("requirements", "python-module"),
                 load=data.get("load", "module"), reference_module=data.get(
                     "reference", "solution.py"), solutions=_solutions(name, root),
-                limits=limits)
+                limits=limits, execute=settings_from(data.get("execute", {}),
+                                                     {t.id for t in tasks}, where))
     tasks = [replace(task, limits=pack.limits_for(task, task.runtime)) for task in tasks]
     if pack.requirements not in REQUIREMENT_SETS:
         raise GraderError(f"{where}: unknown requirement set {pack.requirements!r} "

@@ -29,11 +29,18 @@ RESULT_FD = 3
 
 class Subject:
     """What a probe is given: the student's loaded module (a namespace) and the objects
-    the task grades, by name or by role (`subject["dense"]`, `subject.main`)."""
+    the task grades, by name or by role (`subject["dense"]`, `subject.main`).
 
-    def __init__(self, module: ModuleType, objects: dict[str, Any]) -> None:
+    A probe that adapts to the student's API says which methods it used for a role
+    (`subject.used("dense", "forward(inputs, training)")`): the report shows them
+    next to the class that filled the role."""
+
+    def __init__(self, module: ModuleType, objects: dict[str, Any],
+                 roles: dict[str, dict[str, str]] | None = None) -> None:
         self.module = module
         self.objects = objects
+        self.roles = roles or {}  # role -> {"name": class, "why": how it was found}
+        self.methods: dict[str, list[str]] = {}
 
     @property
     def main(self) -> Any:
@@ -41,6 +48,12 @@ class Subject:
 
     def __getitem__(self, name: str) -> Any:
         return self.objects[name]
+
+    def used(self, role: str, method: str) -> None:
+        """Record that `method` (a short description) of the role's class was used."""
+        known = self.methods.setdefault(role, [])
+        if method not in known:
+            known.append(method)
 
 
 def run_child(job: Job, probes: ModuleType | None) -> NoReturn:
@@ -79,6 +92,7 @@ def _run(job: Job, probes: ModuleType | None) -> None:
     subject = _find_subject(job, module, probes)
     if subject is None:
         return
+    reported = subject.roles
     for index, case in enumerate(job.cases or []):
         _send({"event": "start", "index": index})
         try:
@@ -88,6 +102,7 @@ def _run(job: Job, probes: ModuleType | None) -> None:
             frame = wire.encode({"event": "case", "index": index,
                                  "error": describe_exception(exc, job)})
         wire.write_all(RESULT_FD, frame)
+        reported = _report_methods(subject, reported)
     _send({"event": "done"})
 
 
@@ -212,7 +227,26 @@ def _find_subject(job: Job, module: ModuleType, probes: ModuleType) -> Subject |
         filled[role["name"]] = {"name": name, "why": why}
     if filled:
         _send({"event": "roles", "roles": filled})
-    return Subject(module, objects)
+    return Subject(module, objects, filled)
+
+
+def _report_methods(subject: Subject,
+                    reported: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Send the roles again when the probe has named methods it used since the last time
+    (the report then says which class and which methods filled each role)."""
+    roles = {role: {"name": filled["name"],
+                    "why": _with_methods(filled["why"], subject.methods.get(role, []))}
+             for role, filled in subject.roles.items()}
+    if roles != reported:
+        _send({"event": "roles", "roles": roles})
+    return roles
+
+
+def _with_methods(why: str, methods: list[str]) -> str:
+    if not methods:
+        return why
+    text = f"{why}; used {', '.join(methods)}"
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _fill_role(role: dict[str, Any], module: ModuleType, probes: ModuleType):

@@ -117,12 +117,15 @@ def _handled_fs(abi: int) -> int:
     return (1 << 13) - 1
 
 
-def restrict(readable: Iterable[str], writable: Iterable[str]) -> LandlockStatus:
+def restrict(readable: Iterable[str], writable: Iterable[str],
+             socket_folders: Iterable[str] = ()) -> LandlockStatus:
     """Restrict the calling thread (and its future children) for good.
 
     `readable` paths may be read and executed; `writable` directories get every
-    right but making special files or symlinks and executing. A path that is a
-    file gets only the file rights among those. Missing paths are skipped.
+    right but making special files or symlinks and executing; in
+    `socket_folders` (inside a writable one) UNIX sockets may also be made (a
+    notebook kernel's ZeroMQ `ipc` channels). A path that is a file gets only
+    the file rights among those. Missing paths are skipped.
     Every filesystem right of the running ABI is handled (denied unless
     granted); on ABI >= 4 all TCP bind/connect is denied, on ABI >= 6 signals
     and abstract UNIX sockets are scoped to this sandbox. Sets no_new_privs.
@@ -144,7 +147,8 @@ def restrict(readable: Iterable[str], writable: Iterable[str]) -> LandlockStatus
     ruleset = _syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
                        ctypes.c_uint32(0))
     try:
-        for paths, rights in ((readable, _READ_RIGHTS), (writable, handled & ~_NOT_WRITABLE)):
+        for paths, rights in ((readable, _READ_RIGHTS), (writable, handled & ~_NOT_WRITABLE),
+                              (socket_folders, FS_MAKE_SOCK)):
             for path in paths:
                 _add_path_rule(ruleset, path, rights & handled)
         if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:

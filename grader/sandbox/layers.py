@@ -59,13 +59,18 @@ def describe(mode: str) -> dict[str, Any]:
             else "unprivileged"}
 
 
-def lock_down(mode: str, limits: Limits, scratch: str,
-              readable: list[str] = ()) -> dict[str, Any]:
+def lock_down(mode: str, limits: Limits, scratch: str, readable: list[str] = (),
+              socket_folder: str | None = None) -> dict[str, Any]:
     """Apply every layer the mode asks for to this (single-threaded) child.
 
     `readable` folders (a pack's support files) may be read, never written.
     Called after fork, before any student code. Returns what was applied; raises
     SandboxFailure when a layer that must hold (strict) could not be applied.
+
+    With a `socket_folder` (inside scratch) the child is a notebook kernel's host
+    (grader/sandbox/kernel.py): seccomp's "kernel-host" profile lets it start
+    the kernel and use UNIX stream sockets, and Landlock lets it make them in
+    that folder only.
     """
     if mode == "off":
         return {"applied": []}
@@ -78,12 +83,13 @@ def lock_down(mode: str, limits: Limits, scratch: str,
     if capabilities.drop_all():
         applied.append("capabilities")
     if have_seccomp:
-        seccomp.install()
+        seccomp.install("kernel-host" if socket_folder else "task")
         applied.append("seccomp")
     elif mode == "strict":
         raise SandboxFailure("seccomp unavailable")
     if landlock.abi_version() >= 1:
-        status = landlock.restrict(landlock.default_readable(readable), [scratch, os.devnull])
+        status = landlock.restrict(landlock.default_readable(readable), [scratch, os.devnull],
+                                   [socket_folder] if socket_folder else [])
         applied += [name for name, on in (("landlock-fs", status.filesystem),
                                           ("landlock-tcp", status.tcp),
                                           ("landlock-scopes", status.scopes)) if on]

@@ -176,7 +176,28 @@ def _drain(pid: int, fds: dict[int, str], deadline: float,
 
 
 def _over_bounds(scratch_folder: str) -> str | None:
+    """Why the running child must be killed now (too many threads, scratch quota), or None.
+
+    Threads are counted in every process below this supervisor: a task child
+    has no process of its own, but a notebook kernel's host has the kernel."""
+    if _threads_below() > MAX_THREADS:
+        return f"more than {MAX_THREADS} threads"
     return scratch.over_quota(scratch_folder)
+
+
+def _threads_below() -> int:
+    total, pending, seen = 0, _children(), 0
+    while pending and seen < MAX_THREADS:
+        process = pending.pop()
+        seen += 1
+        try:
+            with open(f"/proc/{process}/stat", "rb") as handle:
+                stat = handle.read()
+            total += int(stat[stat.rindex(b")") + 2:].split()[17])  # field 20, num_threads
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        pending += _children(process)
+    return total
 
 
 def _kill_group(pid: int) -> None:
