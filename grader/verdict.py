@@ -154,6 +154,9 @@ def _case_checks(plan: Planned, run: RawRun, index: int,
     if result is None:
         when = "on this case" if run.last_started == index else "before this case ran"
         return [CheckResult(f"runs {label}", CORRECTNESS, False, _death(run, when), hidden)], False
+    if "error" in result and result["error"]["type"] == "UnsentResults":
+        return [CheckResult(f"runs {label}", CORRECTNESS, False, result["error"]["message"],
+                            hidden)], False
     if "error" in result:
         error = result["error"]
         at = f" at {error['where']}" if error["where"] else ""

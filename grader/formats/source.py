@@ -33,7 +33,8 @@ _ORIGIN = re.compile(r"# cell (\d+), line (\d+)$")
 MARKER = re.compile(r"^[ \t]*#+[ \t]*graded[ \t_]*(?:function|class)[ \t]*:?[ \t]*"
                     r"([A-Za-z_]\w*)", re.IGNORECASE | re.MULTILINE)
 _REGION_START = re.compile(r"#.*\b(?:start\s+code\s+here|code\s+starts\s+here)", re.IGNORECASE)
-_REGION_END = re.compile(r"#.*\b(?:end\s+code\s+here|code\s+ends\s+here)", re.IGNORECASE)
+# (The 2017 Regularization notebook ends one region with its own typo, "END CODER HERE".)
+_REGION_END = re.compile(r"#.*\b(?:end\s+coder?\s+here|code\s+ends\s+here)", re.IGNORECASE)
 _PLACEHOLDER_LINE = re.compile(
     r"""(\#.*)?                                   # blank or a comment
       | pass | \.\.\. | None

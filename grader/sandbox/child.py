@@ -96,14 +96,25 @@ def _run(job: Job, probes: ModuleType | None) -> None:
     for index, case in enumerate(job.cases or []):
         _send({"event": "start", "index": index})
         try:
-            outputs = probe(subject, case["inputs"])
-            frame = wire.encode({"event": "case", "index": index, "outputs": outputs})
+            message = {"event": "case", "index": index,
+                       "outputs": probe(subject, case["inputs"])}
         except BaseException as exc:  # noqa: B036 - SystemExit from student code is a result
-            frame = wire.encode({"event": "case", "index": index,
-                                 "error": describe_exception(exc, job)})
-        wire.write_all(RESULT_FD, frame)
+            message = {"event": "case", "index": index, "error": describe_exception(exc, job)}
+        wire.write_all(RESULT_FD, _encoded_case(message))
         reported = _report_methods(subject, reported)
     _send({"event": "done"})
+
+
+def _encoded_case(message: dict[str, Any]) -> bytes:
+    """The case's frame; if it cannot be encoded (no memory left), a frame that says so
+    instead of blaming the student's function for what happened after it returned."""
+    try:
+        return wire.encode(message)
+    except BaseException as exc:  # noqa: B036 - MemoryError, a hostile __len__, ...
+        return wire.encode({"event": "case", "index": message["index"], "error": {
+            "type": "UnsentResults", "where": "",
+            "message": f"the outputs could not be sent back ({type(exc).__name__}): "
+                       f"did the code use up the process's memory limit?"}})
 
 
 def import_probes(path: str, source: str | None, runtime: Runtime) -> ModuleType:
