@@ -1,0 +1,91 @@
+"""Task regularization_loss: the penalty of a layer, called several times on one instance
+of the student's loss (a real file accumulates it on `self` and is right only once)."""
+import numpy as np
+
+from grader.authoring import Case, MistakeTable, verdict
+
+from .common import as_list, compare, finite_array, teaching
+from .data import away_from_zero, factors, reference_layer
+
+REGULARIZATION_MISTAKES = {
+    "weights_only": "the biases' terms are missing: only the weights are penalized",
+    "l2_not_squared": "the L2 term sums |W| (or W) instead of W**2",
+    "l1_no_abs": "the L1 term sums the values instead of their absolute values",
+    "l1_bias_from_weights": "the bias L1 term is built from the weights: "
+                            "bias_regularizer_l1 * sum(|weights|) instead of sum(|biases|)",
+    "assigned": "a term is computed but not added: `regularization_loss = ...` instead of "
+                "`+=` keeps only the last term",
+}
+ACCUMULATES = ("the loss is accumulated on the instance (self.regularization_loss += ...) "
+               "across calls: start from 0 in every call")
+# (label, layers of the call): the same layer twice, another layer, the first again, both.
+CALLS = [("layer A", [0]), ("layer A again", [0]), ("layer B", [1]),
+         ("layer A a third time", [0]), ("layers A and B together", [0, 1])]
+TOLERANCE = {"rtol": 1e-9, "atol": 1e-12}
+
+
+def _penalty(layer, mistake=None):
+    """The regularization loss of one layer (a dict of weights, biases and factors)."""
+    w, b, f = layer["weights"], layer["biases"], layer["factors"]
+    l1 = (lambda v: np.sum(v)) if mistake == "l1_no_abs" else (lambda v: np.sum(np.abs(v)))
+    l2 = (lambda v: np.sum(np.abs(v))) if mistake == "l2_not_squared" else \
+        (lambda v: np.sum(v * v))
+    terms = [f["weight_l1"] * l1(w), f["weight_l2"] * l2(w)]
+    if mistake != "weights_only":
+        terms += [f["bias_l1"] * l1(w if mistake == "l1_bias_from_weights" else b),
+                  f["bias_l2"] * l2(b)]
+    if mistake == "assigned":
+        set_terms = [t for t, k in zip(terms, ("weight_l1", "weight_l2", "bias_l1", "bias_l2"))
+                     if f[k] > 0]
+        return set_terms[-1] if set_terms else 0.0
+    return float(sum(terms))
+
+
+def regularization_loss_cases(ctx):
+    rng = ctx.rng
+    layers = [{"weights": away_from_zero(rng, (4, 3)), "biases": away_from_zero(rng, (1, 3)),
+               "factors": factors(rng, ("weight_l1", "weight_l2", "bias_l1", "bias_l2"))},
+              {"weights": away_from_zero(rng, (3, 5)), "biases": away_from_zero(rng, (1, 5)),
+               "factors": factors(rng, ("weight_l2", "bias_l1"))}]
+    loss = ctx.reference("Loss")()
+    expected = [sum(loss.regularization_loss(
+        reference_layer(ctx, layers[i]["weights"], layers[i]["biases"], layers[i]["factors"]))
+        for i in call) for _, call in CALLS]
+    return [Case("layer A (every factor set) and layer B (weight L2 and bias L1 only)",
+                 {"layers": layers, "calls": [call for _, call in CALLS]},
+                 context={"expected": expected, "noun": "loss"})]
+
+
+@teaching
+def regularization_loss_judge(case, outputs):
+    layers = case.inputs["layers"]
+    expected = case.context["expected"]
+    values = as_list(outputs.get("values"))
+    checks = []
+    for index, ((label, call), got, wanted) in enumerate(zip(CALLS, values, expected)):
+        mistakes = list(MistakeTable(REGULARIZATION_MISTAKES,
+                                     lambda k, call=call: sum(_penalty(layers[i], k)
+                                                              for i in call)))
+        if index:
+            mistakes.insert(0, (ACCUMULATES, sum(expected[:index + 1])))
+        checks.append(compare(f"L1/L2 penalty of {label}", got, wanted,
+                              what=f"the regularization loss of {label}", mistakes=mistakes,
+                              **TOLERANCE))
+    checks.append(_same_every_time(values, expected))
+    return checks
+
+
+def _same_every_time(values, expected):
+    """One check that the three calls on layer A agree: the mistake this task is known for."""
+    name = "the same layer gives the same penalty every time"
+    a_calls = [i for i, (label, _) in enumerate(CALLS) if label.startswith("layer A")]
+    got = [finite_array(values[i]) if i < len(values) else None for i in a_calls]
+    if any(g is None or g.size != 1 for g in got):
+        return verdict(name, False, "the calls on layer A did not all return one number")
+    firsts = [float(g.ravel()[0]) for g in got]
+    if np.allclose(firsts, firsts[0], **TOLERANCE):
+        return verdict(name, True)
+    return verdict(name, False, (
+        f"three calls on the same layer returned {', '.join(f'{v:.8g}' for v in firsts)} "
+        f"(expected {expected[a_calls[0]]:.8g} each time). This matches a classic mistake: "
+        f"{ACCUMULATES}."))
