@@ -15,6 +15,11 @@ Prints, for this machine and this run:
               real students write them (routed to the TensorFlow worker);
   (d) sandbox: the bundled sample graded with every layer on (`--sandbox auto`)
               and off, alternating, on one warm engine;
+  (e) ray:    the same batch with `--executor ray` on a one-node Ray cluster of this
+              machine started beforehand (as a real cluster is; as many CPUs as -j),
+              against `--executor local`, one run of each in turn (the machine's load
+              drifts), the same seed for both; then once with Ray started by the
+              batch itself (`--executor ray` alone);
 then the ratios and the targets of issues 4 and 5. Medians of R runs (fresh: one run,
 it is the slow baseline). Timings are wall-clock on a noisy 2-core machine:
 read the ratios, not the absolute numbers.
@@ -34,6 +39,8 @@ import threading
 import time
 import tomllib
 from pathlib import Path
+
+from ray_cluster import local_ray_head, ray_env
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -152,6 +159,17 @@ def sandbox_overhead(runs: int) -> tuple[float, float]:
     return statistics.median(times["auto"]), statistics.median(times["off"])
 
 
+def _verdicts(out: Path) -> dict[str, list]:
+    """Every student's score and task outcomes in a batch's OUT."""
+    verdicts = {}
+    for path in out.glob("*.json"):
+        if path.stem != "summary":
+            report = json.loads(path.read_text())
+            verdicts[path.stem] = [report["score"]] + [
+                (task["id"], task["outcome"], task["correct"]) for task in report["tasks"]]
+    return verdicts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=100, help="submissions in the batch")
@@ -185,6 +203,16 @@ def main() -> None:
         fresh_seconds, fresh_cpu = run_timed(batch("fresh", "0"))
         warm_peak = run_with_peak_memory(batch("warm", "memory"))
         summary = json.loads((Path(tmp) / "out-warm-0" / "summary.json").read_text())
+        same_seed = ["--seed", str(summary["seed"])]
+        with local_ray_head(args.jobs) as (address, ray_environment):
+            on_ray = ["--executor", "ray", "--ray-address", address, *same_seed]
+            turns = [(run_timed(batch("warm", f"local{run}") + same_seed, ray_environment)[0],
+                      run_timed(batch("warm", f"ray{run}") + on_ray, ray_environment)[0])
+                     for run in range(args.runs)]
+        ray_cold = run_timed(batch("warm", "ray-cold") + ["--executor", "ray", *same_seed],
+                             ray_env())[0]
+        ray_summary = json.loads((Path(tmp) / "out-warm-ray0" / "summary.json").read_text())
+        same = _verdicts(Path(tmp) / "out-warm-local0") == _verdicts(Path(tmp) / "out-warm-ray0")
 
     sandboxed, unsandboxed = sandbox_overhead(max(10, 4 * args.runs))
     warm = statistics.median(s for s, _ in warm_runs)
@@ -213,6 +241,17 @@ def main() -> None:
           f"(target < 10 %)")
     print(f"    batch mean score {summary['mean_score']} / {summary['max_score']}, "
           f"grader failures: {len(summary['grader_failures'])}")
+    local_turns = statistics.median(local for local, _ in turns)
+    ray_warm = statistics.median(on_ray for _, on_ray in turns)
+    print(f"(e) ray    batch, --executor local (in turn)     {local_turns:8.2f} s")
+    print(f"    ray    batch, --executor ray, cluster up     {ray_warm:8.2f} s   "
+          f"= {ray_warm / local_turns:.2f} x --executor local   (target <= 1.15)")
+    print(f"    ray    batch, --executor ray starting Ray    {ray_cold:8.2f} s   "
+          f"= {ray_cold / local_turns:.2f} x --executor local (Ray's start included)")
+    print(f"    ray batch mean score {ray_summary['mean_score']} / {ray_summary['max_score']}, "
+          f"grader failures: {len(ray_summary['grader_failures'])}, "
+          f"retries: {ray_summary['retries']}, "
+          f"verdicts {'the same as' if same else 'DIFFERENT from'} --executor local's")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ Every submission of a batch is graded on the same cases: one seed (--seed, else
 the seed of the earlier summary.json in OUT, else a random one), written to
 summary.json. That is fair, reproducible, and lets the grader generate the inputs
 and the reference answers once per batch instead of once per student.
+
+Who grades is the executor's business (grader/executors/: this machine, or the
+nodes of a Ray cluster); all of the above holds whichever grades.
 """
 from __future__ import annotations
 
@@ -27,32 +30,28 @@ import hashlib
 import json
 import os
 import secrets
-import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from grader import __version__
-from grader.engine import RawRun, make_engine
 from grader.errors import GraderError
+from grader.executors import Batch, Executor, make_executor
+from grader.executors.outcome import Result, remove_reports
+from grader.executors.parcel import trusted_files
 from grader.formats import FORMATS, read_submission
 from grader.formats.archive import SUFFIXES as ARCHIVE_SUFFIXES
 from grader.formats.snapshot import is_noise
 from grader.output import ensure_folder, write_text
 from grader.class_reports import roster_note, write_class_reports
 from grader.packs import Pack, load_pack
-from grader.pipeline import Options, grade
-from grader.report import html, json_report
-from grader.report.batch_terminal import Board, print_summary
+from grader.pipeline import Options
+from grader.report.batch_terminal import print_summary
 from grader.roster import ClassRoster
 
 EXIT_OK, EXIT_GRADER_FAILURES, EXIT_INTERRUPTED = 0, 1, 2
-# Tasks of one submission graded at once: while one task's child runs, the other's
-# outputs are judged, so -j submissions keep -j cores busy.
-TASKS_AT_ONCE = 2
 FILE_SUFFIXES = (".py", ".ipynb", *ARCHIVE_SUFFIXES)  # removed from a file's name: the student
 SUMMARY = "summary"  # OUT/summary.json: no student may be called so
 
@@ -66,40 +65,13 @@ class Roster:
     ignored: dict[str, str]  # entry of SUBMISSIONS_DIR -> why it is not a submission
 
 
-@dataclass(frozen=True)
-class Result:
-    """One student's line in the class summary, read from their JSON report."""
-
-    score: float | None = None
-    correct: dict[str, bool] = field(default_factory=dict)
-    grader_errors: tuple[str, ...] = ()
-    ungradable: str | None = None  # why nothing could be graded: no score, never a silent 0
-    failure: str | None = None  # the grader itself failed on this submission
-    graded_now: bool = False
-    source: dict[str, Any] = field(default_factory=dict)
-    input_digest: str | None = None
-
-    @classmethod
-    def of_report(cls, report: dict[str, Any], graded_now: bool) -> Result:
-        tasks = report["tasks"]
-        return cls(score=report["score"], correct={t["id"]: t["correct"] for t in tasks},
-                   grader_errors=tuple(t["id"] for t in tasks if t["outcome"] == "grader-error"),
-                   ungradable=nothing_to_grade(report), graded_now=graded_now,
-                   source=report["source"], input_digest=report.get("input_digest"))
-
-    def outcome(self, max_score: float) -> str:
-        """A few words for the progress log."""
-        if self.failure:
-            return f"grader failure: {self.failure}"
-        if self.ungradable:
-            return f"ungradable: {self.ungradable}"
-        return f"{self.score:g}/{max_score:g}"
-
-
 def run_batch(submissions: str, out: str, options: Options, *, force: bool = False,
-              audience: str = "student", class_roster: ClassRoster | None = None) -> int:
+              audience: str = "student", class_roster: ClassRoster | None = None,
+              executor: Executor | None = None) -> int:
     """Grade every submission in `submissions`; the exit status (see the module docstring).
-    With a `class_roster`, OUT/grades.csv and summary.json also say who is missing."""
+    With a `class_roster`, OUT/grades.csv and summary.json also say who is missing. The
+    `executor` grades what is not up to date (default: this machine, grader/executors/)."""
+    executor = executor or make_executor()
     root, out_dir = Path(submissions), Path(out)
     if not root.is_dir():
         raise GraderError(f"submissions folder not found: {root}")
@@ -114,7 +86,7 @@ def run_batch(submissions: str, out: str, options: Options, *, force: bool = Fal
     options = replace(options, seed=_batch_seed(options.seed, out_dir))
     results = {student: Result(ungradable=why) for student, why in roster.ungradable.items()}
     for student in roster.ungradable:
-        _remove_reports(out_dir, student)  # no earlier grade may stand for it
+        remove_reports(out_dir, student)  # no earlier grade may stand for it
     console = Console(stderr=True)
     interrupted = False
     try:
@@ -128,10 +100,11 @@ def run_batch(submissions: str, out: str, options: Options, *, force: bool = Fal
             else:
                 results[student] = earlier
         if todo:
-            _grade_all(todo, out_dir, pack, options, audience, results, console)
+            executor.grade_all(Batch(todo, out_dir, pack, options, audience), results, console)
     except KeyboardInterrupt:
         interrupted = True
     summary = class_summary(pack, options, roster, results, out_dir, interrupted)
+    summary.update(executor.summary())
     if class_roster is not None:
         summary["roster"] = class_roster.matching({*roster.submissions, *roster.ungradable})
     write_text(str(out_dir / f"{SUMMARY}.json"), json.dumps(summary, indent=2) + "\n")
@@ -203,13 +176,10 @@ def run_key(pack: Pack, options: Options) -> str:
 
 
 def _hash_tree(digest, folder: Path) -> None:
-    """Names and bytes of a trusted folder's files, without caches and dot-files."""
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not is_noise(d))
-        for name in sorted(f for f in filenames if not is_noise(f) and not f.endswith(".pyc")):
-            path = Path(dirpath) / name
-            digest.update(f"{path.relative_to(folder)}\0".encode())
-            digest.update(path.read_bytes())
+    """Names and bytes of a trusted folder's files (those a grading node receives)."""
+    for name, path in trusted_files(folder):
+        digest.update(f"{name}\0".encode())
+        digest.update(path.read_bytes())
 
 
 def input_digest(path: Path, pack: Pack, key: str) -> str | None:
@@ -245,11 +215,6 @@ def _up_to_date(out: Path, student: str, digest: str | None) -> Result | None:
         return None
 
 
-def _remove_reports(out: Path, student: str) -> None:
-    for suffix in (".json", ".html"):
-        (out / f"{student}{suffix}").unlink(missing_ok=True)
-
-
 def _batch_seed(requested: int | None, out: Path) -> int:
     """--seed, else the seed an earlier run wrote to OUT/summary.json, else a new one."""
     if requested is not None:
@@ -261,99 +226,6 @@ def _batch_seed(requested: int | None, out: Path) -> int:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return secrets.randbelow(2 ** 31)
-
-
-class _StoppableEngine:
-    """The batch's shared engine: once Ctrl-C was pressed, no new task starts."""
-
-    def __init__(self, engine, stop: threading.Event):
-        self._engine, self._stop = engine, stop
-        self.name = engine.name
-
-    def run(self, job) -> RawRun:
-        if self._stop.is_set():
-            return RawRun(grader_fault="the batch was interrupted")
-        return self._engine.run(job)
-
-
-def _grade_all(todo: dict[str, tuple[Path, str | None]], out: Path, pack: Pack,
-               options: Options, audience: str, results: dict[str, Result],
-               console: Console) -> None:
-    """Grade `todo` with one shared engine, several submissions at once, showing who.
-
-    On Ctrl-C: no new submission or task starts, the engine is closed (which ends the
-    runs in flight at once), and whatever was in flight is dropped, not reported.
-    """
-    stop = threading.Event()
-    engine = make_engine(options.engine, str(pack.probes_path), pack.declared_runtimes)
-    shared = _StoppableEngine(engine, stop)
-    per_submission = replace(options, jobs=TASKS_AT_ONCE)
-    max_score = sum(t.points for t in pack.tasks)
-    pool = ThreadPoolExecutor(options.jobs)
-    futures = {}
-    try:
-        with Board(console, len(todo)) as board:
-            for student, (path, digest) in todo.items():
-                futures[pool.submit(_grade_one, path, out, student, digest, per_submission,
-                                    shared, audience, stop, board)] = student
-            for future in as_completed(futures):
-                result = future.result()
-                if result is not None:
-                    results[futures[future]] = result
-                    board.finished(futures[future], result.outcome(max_score))
-    except KeyboardInterrupt:
-        stop.set()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        engine.close()
-        pool.shutdown(wait=True)
-        for future, student in futures.items():  # finished while Ctrl-C was handled
-            if student not in results and future.done() and not future.cancelled():
-                if future.result() is not None:
-                    results[student] = future.result()
-
-
-def _grade_one(path: Path, out: Path, student: str, digest: str | None, options: Options,
-               engine, audience: str, stop: threading.Event, board: Board) -> Result | None:
-    """Grade one submission and write its reports; None when the batch was interrupted
-    before they were written."""
-    if stop.is_set():
-        return None
-    board.started(student)
-    try:
-        report = grade(str(path), options, engine=engine)
-    except GraderError as exc:  # nothing of it can be read: the student's problem
-        _remove_reports(out, student)
-        return Result(ungradable=str(exc))
-    except Exception as exc:  # a grader bug must not stop the batch; it is reported
-        return Result(failure=f"{exc.__class__.__name__}: {exc}")
-    if stop.is_set():
-        return None
-    try:
-        data = json_report.to_dict(report, {"input_digest": digest})
-        write_text(str(out / f"{student}.json"), json.dumps(data, indent=2, allow_nan=False)
-                   + "\n")
-        write_text(str(out / f"{student}.html"), html.render(report, audience))
-    except Exception as exc:  # the report could not be written: the grader failed
-        _remove_reports(out, student)
-        return Result(failure=f"no report: {exc}")
-    return Result.of_report(data, graded_now=True)
-
-
-def nothing_to_grade(report: dict[str, Any]) -> str | None:
-    """Why a report graded nothing at all (it is then no score, never a silent 0), or None."""
-    source = report.get("source") or {}
-    if source.get("broken"):
-        return f"could not be read: {source['broken']}"
-    tasks = report["tasks"]
-    if not tasks or any(t["outcome"] != "missing" for t in tasks):
-        return None
-    handed_in = list(source.get("files", [])) + [s["name"] for s in source.get("skipped", [])]
-    shown = ", ".join(handed_in[:5]) + (", ..." if len(handed_in) > 5 else "")
-    first = next((c["message"] for c in tasks[0]["checks"] if not c["passed"]), "")
-    return (f"nothing to grade: every task is missing ({first}); "
-            f"handed in: {shown or 'nothing'}")
 
 
 def class_summary(pack: Pack, options: Options, roster: Roster, results: dict[str, Result],

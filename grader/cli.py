@@ -5,7 +5,7 @@
                      [--packs DIR] [--task ID] [--audience student|instructor] [--quiet]
                      [--execute]
     grade batch SUBMISSIONS_DIR --assignment NAME --out DIR [-j N] [--engine ...] [--force]
-                [--roster roster.csv]
+                [--roster roster.csv] [--executor local|ray] [--ray-address ADDR]
     grade export-public | ci-template | collect | gradescope-bundle ...   (grader/verbs.py)
     grade --version
 
@@ -24,6 +24,7 @@ from rich.console import Console
 from grader import __version__
 from grader.engine import ENGINES
 from grader.errors import GraderError
+from grader.executors import EXECUTORS, make_executor
 from grader.output import check_writable, write_text
 from grader.pipeline import Options, grade
 from grader.report import html, json_report, terminal
@@ -135,6 +136,11 @@ def build_batch_parser() -> argparse.ArgumentParser:
     parser.add_argument("--force", action="store_true", help="re-grade up-to-date reports")
     parser.add_argument("--roster", metavar="CSV", help="who should hand in: first column the "
                         "submission's name, other columns copied to OUT/grades.csv")
+    parser.add_argument("--executor", choices=EXECUTORS, default="local",
+                        help="who grades: local (this machine, default) or ray (every node of "
+                        "a Ray cluster, as many submissions at once as it has CPUs)")
+    parser.add_argument("--ray-address", metavar="ADDR", help="the Ray cluster (default: "
+                        "$RAY_ADDRESS, else a Ray instance started on this machine)")
     _common(parser)
     return parser
 
@@ -148,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             args = build_batch_parser().parse_args(argv[1:])
             return run_batch(args.submissions, args.out, options_from(args), force=args.force,
                              audience=args.audience,
-                             class_roster=read_roster(args.roster) if args.roster else None)
+                             class_roster=read_roster(args.roster) if args.roster else None,
+                             executor=make_executor(args.executor, args.ray_address))
         from grader.verbs import VERBS, run_verb
         if argv[:1] and argv[0] in VERBS:
             return run_verb(argv[0], argv[1:])

@@ -59,14 +59,18 @@ class Options:
     execute: bool = False  # also run the whole notebook in the sandbox (grader/execute.py)
 
 
-def grade(path: str, options: Options = Options(), engine=None) -> Report:
-    """Grade the submission at `path`. An `engine` may be shared across calls."""
+def grade(path: str, options: Options = Options(), engine=None,
+          submission: Submission | None = None) -> Report:
+    """Grade the submission at `path`. An `engine` may be shared across calls. A `submission`
+    already read from `path` (a batch's grading node receives it as data, grader/executors/)
+    is graded as it is: `path` is then only its name (needs options.assignment; not with
+    options.execute, which reads the notebook itself)."""
     started = time.monotonic()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    snapshot = open_submission(path)
+    snapshot = open_submission(path) if submission is None else None
     pack = load_pack(options.assignment or detect_pack(snapshot.names(), options.packs),
                      options.packs)
-    submission = locate(snapshot, pack.wanted)
+    submission = submission or locate(snapshot, pack.wanted)
     if options.execute:
         require_notebook(submission)
     tasks = selected_tasks(pack, options.tasks)
