@@ -9,6 +9,11 @@ outputs)` turns the raw outputs a probe sent back into named checks. Both run
 only in the trusted parent. A judge that raises is a grader error, never a
 student's failure.
 
+`ctx.reference(name)` is an object of the reference solution and
+`ctx.support(name)` the pack's support/NAME.py (the course's test cases and
+helpers), both loaded in this process only; the reference may import the
+support modules by their plain names (see `PackContext`).
+
 Judging helpers, re-exported here so that packs import nothing else:
 - comparisons (`grader.judging.compare`): `verdict`, `compare_arrays`, `close`,
   `describe_value`, `to_array`, `name_mistake`;
@@ -20,6 +25,7 @@ Judging helpers, re-exported here so that packs import nothing else:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Callable
 
 import numpy as np
@@ -40,7 +46,13 @@ class PackContext:
     `reference(name, file)` returns an object of the pack's reference solution,
     loaded in this trusted process only (never in a child, never shipped):
     `name` defaults to the task's first graded object, `file` to the task's file
-    (or, for packs without task files, the pack's `reference` module).
+    (or, for packs without task files, the pack's `reference` module). While the
+    reference loads, the pack's `support/` modules are importable by their plain
+    names, so a reference may do `from gc_utils import sigmoid` as the notebook does.
+
+    `support(name)` returns the pack's support/NAME.py as a module of this process
+    (the course's test cases, its helper functions), loaded once under a private
+    name: another pack's `testCases` is another module.
     """
 
     pack: str
@@ -48,10 +60,14 @@ class PackContext:
     rng: np.random.Generator
     _reference: Callable[[str, str], Any]
     _default_file: str
+    _support: Callable[[str], ModuleType]
 
     def reference(self, name: str | None = None, file: str | None = None) -> Any:
         return self._reference(file or self.task.file or self._default_file,
                                name or self.task.function)
+
+    def support(self, name: str) -> ModuleType:
+        return self._support(name)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ install or read. The engine knows nothing about any one pack.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
+import importlib.abc
 import importlib.util
 import os
 import sys
@@ -28,7 +30,7 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from grader import runtimes
 from grader.authoring import TaskChecks
@@ -92,13 +94,30 @@ class Pack:
         limits = _limits(self.limits["runtimes"].get(runtime, {}), limits)
         return _limits(self.limits["tasks"].get(task.id, {}), limits)
 
+    @property
+    def support_modules(self) -> frozenset[str]:
+        """The names of the modules in support/ (`gc_utils` for support/gc_utils.py)."""
+        folder = self.support
+        return frozenset(p.stem for p in folder.glob("*.py")) if folder else frozenset()
+
+    def support_module(self, name: str) -> ModuleType:
+        """support/NAME.py, for the trusted parent: loaded once under a private name
+        (another pack may ship a `testCases` too), its imports of the other support
+        modules served by plain name, no bytecode written beside it."""
+        if name not in self.support_modules:
+            raise GraderError(f"assignment {self.name!r} has no support/{name}.py")
+        with _IMPORT_LOCK, _support_served(self):
+            return _support_module(self, name)
+
     def reference(self, file: str, name: str) -> Any:
-        """An object of the reference solution, for the trusted parent only (never a child)."""
+        """An object of the reference solution, for the trusted parent only (never a child).
+        While it loads, the pack's support modules are importable by their plain names
+        (a reference does `from gc_utils import ...`, as the notebook does)."""
         if self.solutions is None:
             raise GraderError(f"assignment {self.name!r}: its reference solutions were not "
                               f"found (set {SOLUTIONS_VARIABLE} to a folder holding "
                               f"{self.name}/)")
-        return _reference_object(str(self.solutions), file, name)
+        return _reference_object(self, str(self.solutions), file, name)
 
 
 # ------------------------------------------------------------------ finding packs
@@ -286,9 +305,9 @@ def _checks(name: str, root: Path, tasks: list[Task], where: str) -> dict[str, T
     module_name = f"grader_pack_{name.replace('-', '_')}_checks"
     try:
         if package.is_file():
-            module = _import_file(module_name, package, [str(package.parent)])
+            module = import_file(module_name, package, [str(package.parent)])
         else:
-            module = _import_file(module_name, root / "checks.py")
+            module = import_file(module_name, root / "checks.py")
     except GraderError:
         raise
     except Exception as exc:  # a broken pack is the grader's fault, said in one line
@@ -330,10 +349,11 @@ def _validate_probes(path: Path, tasks: list[Task], where: str) -> None:
                           f"{sorted(behaviours - tables['FINDERS'])}")
 
 
-def _import_file(module_name: str, path: Path,
-                 package_path: list[str] | None = None) -> ModuleType:
-    """Import a pack's or a solution's file (and, for a package, what it imports) without
-    writing `__pycache__` beside it: pack and solution folders are read-only to grading."""
+def import_file(module_name: str, path: Path,
+                package_path: list[str] | None = None) -> ModuleType:
+    """Import a pack's or a solution's file (and, for a package, what it imports) as
+    `module_name`, without writing `__pycache__` beside it: pack and solution folders
+    are read-only to grading. A file that fails to load leaves nothing in sys.modules."""
     spec = importlib.util.spec_from_file_location(module_name, path,
                                                   submodule_search_locations=package_path)
     if spec is None or spec.loader is None:
@@ -343,6 +363,9 @@ def _import_file(module_name: str, path: Path,
     writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
         spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
     finally:
         sys.dont_write_bytecode = writes_bytecode
     return module
@@ -356,10 +379,13 @@ def _solutions(name: str, root: Path) -> Path | None:
     return next((c for c in candidates if c.is_dir()), None)
 
 
-_IMPORT_LOCK = threading.Lock()  # a module is in sys.modules before it has finished loading
+# A module is in sys.modules before it has finished loading, and support modules are
+# served under their plain names while a reference loads: one load at a time. Reentrant,
+# since loading a reference loads the support modules it imports.
+_IMPORT_LOCK = threading.RLock()
 
 
-def _reference_object(solutions: str, file: str, name: str) -> Callable:
+def _reference_object(pack: Pack, solutions: str, file: str, name: str) -> Callable:
     module_name = f"grader_reference_{abs(hash(solutions))}_{file[:-3].replace('-', '_')}"
     with _IMPORT_LOCK:
         module = sys.modules.get(module_name)
@@ -367,8 +393,55 @@ def _reference_object(solutions: str, file: str, name: str) -> Callable:
             path = Path(solutions) / file
             if not path.is_file():
                 raise GraderError(f"reference solution {path} not found")
-            module = _import_file(module_name, path)
+            with _support_served(pack):
+                module = import_file(module_name, path)
     try:
         return getattr(module, name)
     except AttributeError:
         raise GraderError(f"reference solution {file} has no {name}") from None
+
+
+def _support_module(pack: Pack, name: str) -> ModuleType:
+    """The pack's support/NAME.py under its private name, loaded on first use (the caller
+    holds _IMPORT_LOCK and serves the support modules)."""
+    module_name = f"grader_support_{abs(hash(str(pack.root)))}_{name}"
+    module = sys.modules.get(module_name)
+    if module is None:
+        module = import_file(module_name, pack.root / "support" / f"{name}.py")
+    return module
+
+
+@contextlib.contextmanager
+def _support_served(pack: Pack) -> Iterator[None]:
+    """While inside, `import NAME` of a support module gives the pack's private copy;
+    afterwards sys.modules holds under those plain names what it held before."""
+    names = pack.support_modules
+    saved = {name: sys.modules.pop(name) for name in names if name in sys.modules}
+    finder = _SupportFinder(pack)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+        for name in names:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
+
+
+class _SupportFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds a support module by its plain name and hands over the private copy."""
+
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+        self.names = pack.support_modules
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if path is None and fullname in self.names:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec: Any) -> ModuleType:
+        return _support_module(self.pack, spec.name)
+
+    def exec_module(self, module: ModuleType) -> None:
+        """Nothing: the private copy has already run."""

@@ -253,7 +253,8 @@ def _generate_cases(pack_name: str, root: Path, task_id: str, seed: int,
     pack = _load(pack_name, root)
     task = next(t for t in pack.tasks if t.id == task_id)
     context = PackContext(pack=pack.name, task=task, rng=np.random.default_rng([seed, position]),
-                          _reference=pack.reference, _default_file=pack.reference_module)
+                          _reference=pack.reference, _default_file=pack.reference_module,
+                          _support=pack.support_module)
     cases = tuple(pack.checks[task_id].cases(context))
     for case in cases:
         _make_read_only(case.inputs)

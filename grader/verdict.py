@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from grader.engine import RawRun
-from grader.judging.messages import in_student_terms
+from grader.judging.messages import in_student_terms, with_edition_hint
 from grader.models import CORRECTNESS, REQUIREMENT, Case, CheckResult, Task, TaskResult
 
 
@@ -122,7 +122,8 @@ def _load_message(plan: Planned, error: dict[str, str]) -> str:
         asked = ", ".join(f"`class {n}`" if task.kind == "class" else f"`def {n}(...)`"
                           for n in task.names)
         return f"{source}: {message}; the task asks for {asked}"
-    return f"{source} raised {kind} while being imported{at}: {message}"
+    return (f"{source} raised {kind} while being imported{at}: "
+            f"{with_edition_hint(kind, message)}")
 
 
 def _death(run: RawRun, when: str) -> str:
@@ -163,7 +164,8 @@ def _case_checks(plan: Planned, run: RawRun, index: int,
         called = plan.task.function if plan.task.kind == "function" else "your code"
         called += "()" if plan.task.kind == "function" else ""
         return [CheckResult(f"runs {label}", CORRECTNESS, False,
-                            f"{called} raised {error['type']}{at}: {error['message']}",
+                            f"{called} raised {error['type']}{at}: "
+                            f"{with_edition_hint(error['type'], error['message'])}",
                             hidden)], False
     try:
         judged = plan.judge(case, result["outputs"])

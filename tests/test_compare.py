@@ -1,9 +1,12 @@
-"""Comparisons explain failures and name classic mistakes; statistics have honest bounds."""
+"""Comparisons explain failures and name classic mistakes; statistics have honest bounds;
+an error that comes from NumPy's edition says so."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from grader.judging.compare import compare_arrays
+from grader.judging.messages import in_student_terms, with_edition_hint
 from grader.judging.mistakes import MistakeTable
 from grader.judging.stats import binomial_interval, dkw_bound, ks_distance, truncated_normal_cdf
 from grader.wire import Opaque
@@ -73,3 +76,48 @@ def test_ks_accepts_the_right_law_and_rejects_a_wider_one():
     bound = dkw_bound(sample.size)
     assert ks_distance(sample, truncated_normal_cdf(std)) <= bound
     assert ks_distance(sample, truncated_normal_cdf(std * 1.2)) > bound
+
+
+def _raised(statement):
+    """(type name, message) of what `statement` raises on the NumPy installed."""
+    try:
+        statement()
+    except Exception as exc:  # noqa: BLE001 - whatever NumPy raises is the point
+        return type(exc).__name__, str(exc)
+    raise AssertionError("nothing raised")
+
+
+def _one_element_into_a_scalar_slot():
+    theta = np.zeros((3, 1))
+    theta[1][0] = theta[1] + 1e-7  # NumPy 1 took the one element out; NumPy 2 refuses
+
+
+@pytest.mark.parametrize("statement", [_one_element_into_a_scalar_slot,
+                                       lambda: float(np.array([0.5]))])
+def test_a_numpy_1_habit_refused_by_numpy_2_gains_the_hint_once(statement):
+    kind, message = _raised(statement)
+    hinted = with_edition_hint(kind, message)
+    assert hinted.startswith(message) and "works on NumPy 1.x, not on the NumPy 2" in hinted
+    assert with_edition_hint(kind, hinted) == hinted
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("ValueError", "operands could not be broadcast together with shapes (3,1) (4,1)"),
+    ("IndexError", "setting an array element with a sequence"),  # the text, not its type
+    ("TypeError", "unsupported operand type(s) for +: 'dict' and 'float'"),
+])
+def test_other_errors_are_left_as_they_are(kind, message):
+    assert with_edition_hint(kind, message) == message
+
+
+@pytest.mark.parametrize("message, shown", [
+    ("tf_keras.api._v2.keras.layers.Dense has no attribute 'losses'",
+     "tf.keras.layers.Dense has no attribute 'losses'"),
+    ("tensorflow.python.framework.ops.SymbolicTensor at 0x7f3a", "Tensor"),
+    ("A tf.keras.layers.Dense keeps its loss in layer.losses", None),  # already public
+    ("use tf.nn.dropout, not keras.layers.Dropout", "use tf.nn.dropout, not tf.keras.layers.Dropout"),
+])
+def test_internal_names_become_public_once(message, shown):
+    shown = message if shown is None else shown
+    assert in_student_terms(message) == shown
+    assert in_student_terms(in_student_terms(message)) == shown

@@ -9,7 +9,6 @@ in a graded function is contained; a class of notebooks grades with `grade batch
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -21,11 +20,10 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from grader.engine import FreshEngine, WarmEngine
-from grader.formats import tree_digest
-from grader.packs import load_pack
 from grader.pipeline import Options, grade
 from grader.sandbox.layers import describe
+from pack_harness import (check_expectations, check_fixtures_are_made, fresh_engine,
+                          grade_reference, load_module, warm_engine_fixture)
 
 PACK = "dnn-regularization"
 FIXTURES = REPO / "fixtures" / PACK
@@ -47,92 +45,40 @@ PUBLISHED = {
 }
 
 
-def _load(name: str, path: Path):
-    """A module loaded by path, writing no bytecode beside it (packs and solutions stay
-    as they are)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = writes_bytecode
-    return module
-
-
-MAKE = _load("dnn_regularization_fixtures", FIXTURES / "make_fixtures.py")
-
-
-@pytest.fixture(scope="module")
-def engine():
-    pack = load_pack(PACK)
-    warm = WarmEngine(str(pack.probes_path), pack.declared_runtimes)
-    yield warm
-    warm.close()
-
-
-def check_expectations(name: str, engine, **options) -> None:
-    spec = EXPECTATIONS[name]
-    path = FIXTURES / spec["path"]
-    before = tree_digest(path.parent if path.is_file() else path)
-    report = grade(str(path), Options(assignment=PACK, seed=1234, **options), engine=engine)
-    assert tree_digest(path.parent if path.is_file() else path) == before
-    fails = {r.task.id for r in report.tasks if not r.correct}
-    details = {r.task.id: [(c.name, c.message) for c in r.checks if not c.passed][:2]
-               for r in report.tasks if r.task.id in fails ^ set(spec["fails"])}
-    assert fails == set(spec["fails"]), f"{spec['why']}\n{details}"
-    assert {r.task.id for r in report.tasks if not r.style_ok} == set(spec["style_fails"])
-    assert all(r.outcome != "grader-error" for r in report.tasks)
-    results = {r.task.id: r for r in report.tasks}
-    for task, fragment in spec.get("messages", {}).items():
-        messages = " ".join(c.message for c in results[task].checks if not c.passed)
-        assert fragment in messages, f"{task}: {fragment!r} not in {messages!r}"
-    notes = " ".join(report.source["notes"])
-    for fragment in spec.get("notes", []):
-        assert fragment in notes, f"{fragment!r} not in {notes!r}"
+MAKE = load_module("dnn_regularization_fixtures", FIXTURES / "make_fixtures.py")
+engine = warm_engine_fixture(PACK)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTATIONS))
 def test_fixture_verdicts(name, engine):
-    check_expectations(name, engine)
+    check_expectations(PACK, FIXTURES, EXPECTATIONS, name, engine)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FRESH_SUBSET)
 def test_fixture_verdicts_under_the_fresh_engine(name):
-    pack = load_pack(PACK)
-    check_expectations(name, FreshEngine(str(pack.probes_path), pack.declared_runtimes))
+    check_expectations(PACK, FIXTURES, EXPECTATIONS, name, fresh_engine(PACK))
 
 
 def test_every_fixture_has_expectations_and_is_what_make_fixtures_makes():
-    made = MAKE.fixtures()
-    on_disk = {str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.ipynb")}
-    assert on_disk == set(made), "run make_fixtures.py: the committed notebooks differ"
-    for name, content in made.items():
-        assert (FIXTURES / name).read_text(encoding="utf-8") == content, name
-    listed = {spec["path"] for spec in EXPECTATIONS.values()}
-    assert {n if not n.startswith("awkward/template-and-v2a/") else "awkward/template-and-v2a"
-            for n in made} == listed
+    check_fixtures_are_made(MAKE, FIXTURES, EXPECTATIONS)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2 ** 31 - 1, 123456789])
 def test_reference_gets_full_marks(seed, engine):
-    report = grade(str(SOLUTION), Options(assignment=PACK, seed=seed), engine=engine)
-    assert [(r.task.id, c.name, c.message) for r in report.tasks for c in r.checks
-            if not c.passed] == []
-    assert report.score == report.max_score == 4
+    report = grade_reference(SOLUTION, PACK, seed, engine)
+    assert report.max_score == 4
     assert {r.runtime for r in report.tasks} == {"numpy-course"}
-    assert not list(SOLUTION.parent.rglob("__pycache__"))
 
 
 def test_the_course_test_cases_reproduce_the_published_outputs(monkeypatch):
     """The caches of support/testCases.py are the examples' seeded forward passes as NumPy
     prints them (8 decimals), and on them the reference gives every published output to
     its last printed digit: the "official example" checks compare with those."""
-    reg_utils = _load("reg_utils", SUPPORT / "reg_utils.py")
+    reg_utils = load_module("reg_utils", SUPPORT / "reg_utils.py")
     monkeypatch.setitem(sys.modules, "reg_utils", reg_utils)
-    solution = _load("dnn_regularization_solution", SOLUTION)
-    cases = _load("dnn_regularization_test_cases", SUPPORT / "testCases.py")
+    solution = load_module("dnn_regularization_solution", SOLUTION)
+    cases = load_module("dnn_regularization_test_cases", SUPPORT / "testCases.py")
     printed = {"rtol": 0, "atol": 1e-8}
 
     A3, Y, parameters = cases.compute_cost_with_regularization_test_case()
@@ -162,10 +108,12 @@ def test_the_course_test_cases_reproduce_the_published_outputs(monkeypatch):
 
 def test_the_course_public_tests_pass_on_right_code_and_fail_on_wrong(monkeypatch, capsys):
     """support/public_tests.py, as the 2021 notebook calls it in non-graded cells."""
-    monkeypatch.setitem(sys.modules, "reg_utils", _load("reg_utils", SUPPORT / "reg_utils.py"))
-    monkeypatch.setitem(sys.modules, "testCases", _load("testCases", SUPPORT / "testCases.py"))
-    solution = _load("dnn_regularization_solution", SOLUTION)
-    tests = _load("dnn_regularization_public_tests", SUPPORT / "public_tests.py")
+    monkeypatch.setitem(sys.modules, "reg_utils",
+                        load_module("reg_utils", SUPPORT / "reg_utils.py"))
+    monkeypatch.setitem(sys.modules, "testCases",
+                        load_module("testCases", SUPPORT / "testCases.py"))
+    solution = load_module("dnn_regularization_solution", SOLUTION)
+    tests = load_module("dnn_regularization_public_tests", SUPPORT / "public_tests.py")
     for name in ("compute_cost_with_regularization", "backward_propagation_with_regularization",
                  "forward_propagation_with_dropout", "backward_propagation_with_dropout"):
         getattr(tests, f"{name}_test")(getattr(solution, name))
@@ -178,7 +126,7 @@ def test_the_course_public_tests_pass_on_right_code_and_fail_on_wrong(monkeypatc
 
 def test_the_stand_in_dataset_has_the_course_shapes(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    reg_utils = _load("reg_utils_dataset", SUPPORT / "reg_utils.py")
+    reg_utils = load_module("reg_utils_dataset", SUPPORT / "reg_utils.py")
     train_X, train_Y, test_X, test_Y = reg_utils.load_2D_dataset()
     assert (train_X.shape, train_Y.shape, test_X.shape, test_Y.shape) == (
         (2, 211), (1, 211), (2, 200), (1, 200))
@@ -203,7 +151,7 @@ def test_hostile_graded_function_is_contained(engine):
     reference solutions whose answer it would return."""
     if "landlock-fs" not in describe("auto")["active"]:
         pytest.skip("Landlock is not available on this machine")
-    check_expectations("awkward_hostile_in_function", engine)
+    check_expectations(PACK, FIXTURES, EXPECTATIONS, "awkward_hostile_in_function", engine)
     # the attack is real: with the sandbox off, the same function returns the reference's answer
     path = FIXTURES / EXPECTATIONS["awkward_hostile_in_function"]["path"]
     report = grade(str(path), Options(assignment=PACK, seed=1234, sandbox="off",

@@ -9,22 +9,19 @@ a notebook with a 20 MB image output and one that is not JSON fail in one line.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from conftest import REPO
-from grader.engine import FreshEngine, WarmEngine
-from grader.formats import tree_digest
-from grader.packs import load_pack
 from grader.pipeline import Options, grade
 from grader.sandbox.layers import describe
+from pack_harness import (check_expectations, check_fixtures_are_made, fresh_engine,
+                          grade_reference, load_module, warm_engine_fixture)
 
 PACK = "gradient-checking"
 FIXTURES = REPO / "fixtures" / PACK
@@ -35,90 +32,39 @@ FRESH_SUBSET = ["correct_2021_print_msg", "mistakes_one_sided", "awkward_hostile
 GRADE = Path(sys.executable).parent / "grade"
 
 
-def _load(name: str, path: Path):
-    """A module loaded by path, writing no bytecode beside it (packs and solutions stay
-    as they are)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = writes_bytecode
-    return module
-
-
-MAKE = _load("gradient_checking_fixtures", FIXTURES / "make_fixtures.py")
-
-
-@pytest.fixture(scope="module")
-def engine():
-    pack = load_pack(PACK)
-    warm = WarmEngine(str(pack.probes_path), pack.declared_runtimes)
-    yield warm
-    warm.close()
-
-
-def check_expectations(name: str, engine, **options) -> None:
-    spec = EXPECTATIONS[name]
-    path = FIXTURES / spec["path"]
-    before = tree_digest(path.parent if path.is_file() else path)
-    report = grade(str(path), Options(assignment=PACK, seed=1234, **options), engine=engine)
-    assert tree_digest(path.parent if path.is_file() else path) == before
-    fails = {r.task.id for r in report.tasks if not r.correct}
-    details = {r.task.id: [(c.name, c.message) for c in r.checks if not c.passed][:2]
-               for r in report.tasks if r.task.id in fails ^ set(spec["fails"])}
-    assert fails == set(spec["fails"]), f"{spec['why']}\n{details}"
-    assert {r.task.id for r in report.tasks if not r.style_ok} == set(spec["style_fails"])
-    assert all(r.outcome != "grader-error" for r in report.tasks)
-    results = {r.task.id: r for r in report.tasks}
-    for task, fragment in spec.get("messages", {}).items():
-        messages = " ".join(c.message for c in results[task].checks if not c.passed)
-        assert fragment in messages, f"{task}: {fragment!r} not in {messages!r}"
-    notes = " ".join(report.source["notes"])
-    for fragment in spec.get("notes", []):
-        assert fragment in notes, f"{fragment!r} not in {notes!r}"
+MAKE = load_module("gradient_checking_fixtures", FIXTURES / "make_fixtures.py")
+engine = warm_engine_fixture(PACK)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTATIONS))
 def test_fixture_verdicts(name, engine):
-    check_expectations(name, engine)
+    check_expectations(PACK, FIXTURES, EXPECTATIONS, name, engine)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FRESH_SUBSET)
 def test_fixture_verdicts_under_the_fresh_engine(name):
-    pack = load_pack(PACK)
-    check_expectations(name, FreshEngine(str(pack.probes_path), pack.declared_runtimes))
+    check_expectations(PACK, FIXTURES, EXPECTATIONS, name, fresh_engine(PACK))
 
 
 def test_every_fixture_has_expectations_and_is_what_make_fixtures_makes():
-    made = MAKE.fixtures()
-    on_disk = {str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.ipynb")}
-    assert on_disk == set(made), "run make_fixtures.py: the committed notebooks differ"
-    for name, content in made.items():
-        assert (FIXTURES / name).read_text(encoding="utf-8") == content, name
-    listed = {spec["path"] for spec in EXPECTATIONS.values()}
-    assert {n if not n.startswith("awkward/template-and-v2a/") else "awkward/template-and-v2a"
-            for n in made} == listed
+    check_fixtures_are_made(MAKE, FIXTURES, EXPECTATIONS)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2 ** 31 - 1, 123456789])
 def test_reference_gets_full_marks(seed, engine):
-    report = grade(str(SOLUTION), Options(assignment=PACK, seed=seed), engine=engine)
-    assert [(r.task.id, c.name, c.message) for r in report.tasks for c in r.checks
-            if not c.passed] == []
-    assert report.score == report.max_score == 5
-    assert not list(SOLUTION.parent.rglob("__pycache__"))
+    report = grade_reference(SOLUTION, PACK, seed, engine)
+    assert report.max_score == 5
 
 
 def test_the_course_test_case_reproduces_the_published_outputs(monkeypatch):
     """The reference's gradient check on support/testCases.py's inputs gives the course's
     numbers to their last digit: the reproduction is exact, so the "official example"
     checks compare with the published values."""
-    monkeypatch.setitem(sys.modules, "gc_utils", _load("gc_utils", SUPPORT / "gc_utils.py"))
-    solution = _load("gradient_checking_solution", SOLUTION)
-    test_cases = _load("gradient_checking_test_cases", SUPPORT / "testCases.py")
+    monkeypatch.setitem(sys.modules, "gc_utils",
+                        load_module("gc_utils", SUPPORT / "gc_utils.py"))
+    solution = load_module("gradient_checking_solution", SOLUTION)
+    test_cases = load_module("gradient_checking_test_cases", SUPPORT / "testCases.py")
     X, Y, parameters = test_cases.gradient_check_n_test_case()
     _, cache = solution.forward_propagation_n(X, Y, parameters)
     right = solution.backward_propagation_n(X, Y, cache)
@@ -133,9 +79,10 @@ def test_the_course_test_case_reproduces_the_published_outputs(monkeypatch):
 
 def test_the_course_public_tests_pass_on_right_code_and_fail_on_wrong(monkeypatch, capsys):
     """support/public_tests.py, as the 2021 notebook calls it in non-graded cells."""
-    monkeypatch.setitem(sys.modules, "gc_utils", _load("gc_utils", SUPPORT / "gc_utils.py"))
-    solution = _load("gradient_checking_solution", SOLUTION)
-    tests = _load("gradient_checking_public_tests", SUPPORT / "public_tests.py")
+    monkeypatch.setitem(sys.modules, "gc_utils",
+                        load_module("gc_utils", SUPPORT / "gc_utils.py"))
+    solution = load_module("gradient_checking_solution", SOLUTION)
+    tests = load_module("gradient_checking_public_tests", SUPPORT / "public_tests.py")
     tests.forward_propagation_test(solution.forward_propagation)
     tests.backward_propagation_test(solution.backward_propagation)
     tests.gradient_check_test(solution.gradient_check)
@@ -185,7 +132,7 @@ def test_hostile_graded_function_is_contained(engine):
     marker = Path(MAKE.FUNCTION_MARKER_FILE)
     marker.unlink(missing_ok=True)
     before = SOLUTION.read_bytes()
-    check_expectations("awkward_hostile_in_function", engine)
+    check_expectations(PACK, FIXTURES, EXPECTATIONS, "awkward_hostile_in_function", engine)
     assert not marker.exists()
     assert SOLUTION.read_bytes() == before
     # the attack is real: with the sandbox off, the same function returns the reference's answer

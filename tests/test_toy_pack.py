@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import types
 import zipfile
 from pathlib import Path
 
@@ -132,6 +133,28 @@ def test_support_files_are_importable_and_never_writable(tmp_path):
                                         tasks=("double",)))
     assert outcomes(report) == {"double": "passed"}
     assert SUPPORT.read_bytes() == before
+
+
+def test_a_reference_imports_the_support_modules_by_name(tmp_path, monkeypatch):
+    """support/NAME.py is loaded once under a private name; while the reference loads,
+    `from toyhelpers import ...` gives the pack's copy, and sys.modules keeps what it had
+    under that name; no bytecode is written in the pack or the solutions."""
+    shutil.copytree(PACKS / "toy", tmp_path / "packs" / "helpertoy")
+    solution = tmp_path / "solutions" / "helpertoy" / "solution.py"
+    solution.parent.mkdir(parents=True)
+    solution.write_text("from toyhelpers import SCALE\n\n\ndef scaled(x):\n"
+                        "    return x * SCALE\n")
+    unrelated = types.ModuleType("toyhelpers")  # someone else's module of that name
+    monkeypatch.setitem(sys.modules, "toyhelpers", unrelated)
+    pack = load_pack("helpertoy", (str(tmp_path / "packs"),))
+    helpers = pack.support_module("toyhelpers")
+    assert helpers.SCALE == 3 and helpers.__name__ != "toyhelpers"
+    assert pack.support_module("toyhelpers") is helpers
+    assert pack.reference("solution.py", "scaled")(2) == 6
+    assert sys.modules["toyhelpers"] is unrelated
+    assert not list(tmp_path.rglob("__pycache__"))
+    with pytest.raises(GraderError, match="no support/missing.py"):
+        pack.support_module("missing")
 
 
 @pytest.mark.parametrize("change, fragment", [

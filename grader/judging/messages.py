@@ -4,15 +4,30 @@ Exception texts and type names name TensorFlow's and Keras's private module
 paths (`tf_keras.api._v2.keras.losses`), the grading machine's folders
 (`/dev/shm/grade-x/task-0/submission/0-l2_reg_cost.py`) and object addresses.
 The verdict passes every message through `in_student_terms`, so that no pack
-and no probe has to.
+and no probe has to; and the message of an exception the student's code raised
+through `with_edition_hint`, which says when the cause is the edition of a library
+(code written for NumPy 1 on the grader's NumPy 2), not the student's logic.
 """
 from __future__ import annotations
 
 import re
 
-_MODULE_PATH = re.compile(r"\b(?:tensorflow|tf_keras|keras)(?:\.[A-Za-z_]\w*)+")
+# Not after a dot: `tf.keras.layers` is already in public terms.
+_MODULE_PATH = re.compile(r"(?<![\w.])(?:tensorflow|tf_keras|keras)(?:\.[A-Za-z_]\w*)+")
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[\w.@+-]+/)+([\w.@+-]*)")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+_ONE_ELEMENT_ARRAY = (
+    "If the array there holds one element (as in `a[i][0] = a[i] + eps`), this line works "
+    "on NumPy 1.x, not on the NumPy 2 this grader runs: take the element out first "
+    "(`a[i][0] = a[i][0] + eps`, or `a[i] = a[i] + eps`, or `float(a[0])` for a number).")
+# Errors that come from the library's edition, not the student's logic:
+# (exception type, a fragment of its message, what to tell the student).
+EDITION_ERRORS = (
+    ("ValueError", "setting an array element with a sequence", _ONE_ELEMENT_ARRAY),
+    ("TypeError", "only 0-dimensional arrays can be converted to Python scalars",
+     _ONE_ELEMENT_ARRAY),
+)
 
 
 def public_name(path: str) -> str:
@@ -47,3 +62,12 @@ def in_student_terms(message: str, folders: tuple[str, ...] = ()) -> str:
     message = _MODULE_PATH.sub(lambda m: public_name(m.group(0)), message)
     message = _ABSOLUTE_PATH.sub(lambda m: m.group(1) or ".", message)
     return _ADDRESS.sub("", message)
+
+
+def with_edition_hint(kind: str, message: str) -> str:
+    """`message` of an exception of type `kind`, with the hint of the edition error it
+    is (said once); any other message as it is."""
+    for error_kind, fragment, hint in EDITION_ERRORS:
+        if kind == error_kind and fragment in message and hint not in message:
+            return f"{message} {hint}"
+    return message

@@ -8,7 +8,7 @@ reproduced exactly (support/testCases.py) and checked as "official example".
 - `l2`       compute_cost_with_regularization, backward_propagation_with_regularization;
 - `dropout`  forward_propagation_with_dropout, backward_propagation_with_dropout;
 - `network`  the 3-layer network: generated networks, caches, classic mistakes;
-- `common`   helper modules and reference in this process, tolerances, comparisons.
+- `common`   the course's test cases, tolerances, comparisons.
 """
 from grader.authoring import TaskChecks
 

@@ -1,65 +1,23 @@
-"""What the pack's checks share: the course's helper modules and the reference solution
-in this trusted process, tolerances, and comparisons whose message leads with the
-classic mistake they match."""
-import contextlib
+"""What the pack's checks share: the course's test cases, tolerances, and comparisons
+whose message leads with the classic mistake they match (the course's helper modules
+and the reference solution are `ctx.support` and `ctx.reference`)."""
 import dataclasses
-import importlib.util
-import sys
-import threading
-from pathlib import Path
 
 import numpy as np
 
 from grader.authoring import compare_arrays, describe_value, to_array, verdict
 
-SUPPORT = Path(__file__).resolve().parent.parent / "support"
 F64 = {"rtol": 1e-7, "atol": 1e-9}
 PRINTED = {"rtol": 0.0, "atol": 1e-8}  # published arrays are printed with 8 decimals
 CLASSIC = "This matches a classic mistake: "
 
-_LOCK = threading.RLock()
-_SUPPORT_MODULES = {}
 
-
-def support_module(name):
-    """support/NAME.py of this pack, loaded once by path under a private name (another
-    pack may ship a `testCases` too), never writing bytecode beside it."""
-    with _LOCK:
-        if name not in _SUPPORT_MODULES:
-            spec = importlib.util.spec_from_file_location(
-                f"grader_pack_dnn_regularization_{name}", SUPPORT / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-            try:
-                spec.loader.exec_module(module)
-            finally:
-                sys.dont_write_bytecode = writes_bytecode
-            _SUPPORT_MODULES[name] = module
-        return _SUPPORT_MODULES[name]
-
-
-def reference(ctx, name):
-    """An object of the reference solution. The solution imports the course's reg_utils,
-    as the notebook does: this pack's copy is served while it loads, and nothing stays
-    in sys.modules afterwards."""
-    with _LOCK:
-        saved = sys.modules.get("reg_utils")
-        sys.modules["reg_utils"] = support_module("reg_utils")
-        try:
-            return ctx.reference(name)
-        finally:
-            if saved is None:
-                del sys.modules["reg_utils"]
-            else:
-                sys.modules["reg_utils"] = saved
-
-
-def course_example(name):
+def course_example(ctx, name):
     """The notebook's `NAME_test_case()` inputs; the global NumPy state is kept (the test
     cases call np.random.seed(1))."""
     state = np.random.get_state()
     try:
-        return getattr(support_module("testCases"), f"{name}_test_case")()
+        return getattr(ctx.support("testCases"), f"{name}_test_case")()
     finally:
         np.random.set_state(state)
 

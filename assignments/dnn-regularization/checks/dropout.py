@@ -8,14 +8,14 @@ output layer). The published A3 is checked when the student's masks are the
 course's. The backward pass is given a cache with known masks.
 """
 import itertools
+import math
 
 import numpy as np
 
 from grader.authoring import (Case, MistakeTable, binomial_interval, describe_value, to_array,
                               verdict)
 
-from .common import (PRINTED, compare, compare_entries, course_example, gradients_dict,
-                     reference)
+from .common import PRINTED, compare, compare_entries, course_example, gradients_dict
 from .network import backward, forward, random_network, relu, sigmoid
 
 PUBLISHED_A3 = [[0.36974721, 0.00305176, 0.04565099, 0.49683389, 0.36974721]]  # keep 0.7
@@ -27,6 +27,9 @@ PUBLISHED_GRADIENTS = {  # keep_prob = 0.8
             [0., 0., -0.00292733, 0., -0.]],
 }
 KEEP_PROBS = (0.6, 0.7, 0.8, 0.86)  # never 0.5: keeping with 1 - keep_prob must show
+# One forward case keeps few units: np.random.randn < keep_prob keeps Phi(keep_prob) of them,
+# within a binomial bound of keep_prob for 0.8 but plain for 0.3 (0.62) and 0.4 (0.66).
+LOW_KEEP_PROBS = (0.3, 0.4)
 LAYOUT = ("Z1", "D1", "A1", "W1", "b1", "Z2", "D2", "A2", "W2", "b2", "Z3", "A3", "W3", "b3")
 SCALING_MISTAKES = {
     "no_scale": "the kept activations are not divided by keep_prob (inverted dropout "
@@ -46,17 +49,17 @@ def _sizes(rng):
 # ------------------------------------------------------------------ forward
 def forward_cases(ctx):
     rng = ctx.rng
-    X, parameters = course_example("forward_propagation_with_dropout")
+    X, parameters = course_example(ctx, "forward_propagation_with_dropout")
     draws = np.random.RandomState(1)  # the course's function calls np.random.seed(1) first
     course_masks = [(draws.rand(parameters[w].shape[0], X.shape[1]) < 0.7).astype(np.float64)
                     for w in ("W1", "W2")]
     cases = [Case("official example: the course's test case, keep_prob = 0.7",
                   {"X": X, "parameters": parameters, "keep_prob": 0.7, "np_seed": 1},
                   public=True, context={"course_masks": course_masks})]
-    for _ in range(2):
+    for keep_probs in (LOW_KEEP_PROBS, KEEP_PROBS):
         sizes, m = _sizes(rng), int(rng.integers(150, 260))
         X, _, parameters = random_network(rng, *sizes, m)
-        keep_prob = float(rng.choice(KEEP_PROBS))
+        keep_prob = float(rng.choice(keep_probs))
         cases.append(Case(f"layers {sizes + (1,)}, m = {m}, keep_prob = {keep_prob}",
                           {"X": X, "parameters": parameters, "keep_prob": keep_prob,
                            "np_seed": int(rng.integers(0, 2 ** 31))}))
@@ -111,9 +114,14 @@ def _layout_check(got, inputs):
     for key, entry in zip(LAYOUT, cache):
         array = to_array(entry)
         if array is None or array.shape != shapes[key]:
+            per_unit = (key[0] == "D" and array is not None
+                        and array.shape == (shapes[key][0], 1) and m > 1)
+            hint = (f" One mask value per unit is shared by every example: draw one per unit "
+                    f"and example, np.random.rand(A{key[1]}.shape[0], A{key[1]}.shape[1])."
+                    if per_unit else "")
             return verdict(name, False, f"cache entry {LAYOUT.index(key) + 1} ({key}) must be "
                                         f"an array of shape {shapes[key]}; got "
-                                        f"{describe_value(entry)}")
+                                        f"{describe_value(entry)}.{hint}")
     for key in ("W1", "b1", "W2", "b2", "W3", "b3"):
         if not np.array_equal(to_array(cache[LAYOUT.index(key)]), p[key]):
             return verdict(name, False, f"cache entry {LAYOUT.index(key) + 1} must be {key} "
@@ -138,22 +146,42 @@ def _zero_one(array):
 def _mask_check(layer, mask, keep_prob):
     name = f"D{layer} is a 0/1 mask kept with probability keep_prob, one draw per example"
     if not _zero_one(mask):
+        uniform = bool(((mask >= 0) & (mask < 1)).all())
+        hint = (f" The uniform draws themselves are cached: threshold them first, D{layer} = "
+                f"(D{layer} < keep_prob), and use that mask." if uniform else "")
         return verdict(name, False, f"D{layer} must hold only 0 and 1 (or True and False); it "
-                                    f"holds values such as {np.unique(mask)[:5].tolist()}")
+                                    f"holds values such as {np.unique(mask)[:5].tolist()}.{hint}")
     kept, trials = int(mask.sum()), mask.size
     low, high = binomial_interval(trials, keep_prob)
     if not low <= kept <= high:
-        flipped_low, flipped_high = binomial_interval(trials, 1 - keep_prob)
-        hint = (" Units are kept with probability 1 - keep_prob: D = (rand < keep_prob) keeps "
-                "a unit with probability keep_prob." if flipped_low <= kept <= flipped_high
-                else "")
         return verdict(name, False, f"D{layer} keeps {kept} of {trials} units ({kept / trials:.3f}"
                                     f"); with keep_prob = {keep_prob} a count in [{low}, {high}] "
-                                    f"is expected.{hint}")
+                                    f"is expected.{_keep_rate_hint(kept, trials, keep_prob)}")
     if mask.shape[1] > 1 and trials > 20 and (mask == mask[:, :1]).all():
         return verdict(name, False, f"D{layer} is the same for every example: draw one value per "
                                     f"unit and example (np.random.rand(*A{layer}.shape))")
     return verdict(name, True)
+
+
+def _keep_rate_hint(kept, trials, keep_prob):
+    """The classic mistake a wrong keep rate matches, as a sentence ("" when none does; the
+    nearer one when both do)."""
+    matching = []
+    for rate, hint in ((1 - keep_prob, "Units are kept with probability 1 - keep_prob: D = "
+                                       "(rand < keep_prob) keeps a unit with probability "
+                                       "keep_prob."),
+                       (_normal_cdf(keep_prob), "The draws come from np.random.randn (normal) "
+                                                "instead of np.random.rand (uniform on [0, 1)): "
+                                                "randn < keep_prob keeps more units than "
+                                                "keep_prob.")):
+        low, high = binomial_interval(trials, rate)
+        if low <= kept <= high:
+            matching.append((abs(kept - rate * trials), hint))
+    return " " + min(matching)[1] if matching else ""
+
+
+def _normal_cdf(x):
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
 
 
 def _scaled(activation, mask, keep_prob, mistake):
@@ -179,8 +207,8 @@ def _output_check(returned, cached, expected, keep_prob):
 # ------------------------------------------------------------------ backward
 def backward_cases(ctx):
     rng = ctx.rng
-    function = reference(ctx, "backward_propagation_with_dropout")
-    X, Y, cache = course_example("backward_propagation_with_dropout")
+    function = ctx.reference("backward_propagation_with_dropout")
+    X, Y, cache = course_example(ctx, "backward_propagation_with_dropout")
     cases = [Case("official example: the course's test case, keep_prob = 0.8",
                   {"X": X, "Y": Y, "cache": cache, "keep_prob": 0.8, "np_seed": 1},
                   public=True, context={"published": PUBLISHED_GRADIENTS})]

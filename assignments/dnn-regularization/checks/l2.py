@@ -7,7 +7,7 @@ cases ("official example"). Classic mistakes are computed on the side.
 from grader.authoring import Case, MistakeTable, describe_value, verdict
 
 from .common import (PRINTED, as_number, compare, compare_entries, course_example,
-                     gradients_dict, reference)
+                     gradients_dict)
 from .network import backward, forward, l2_cost, random_network
 
 PUBLISHED_COST = 1.78648594516  # lambd = 0.1
@@ -22,6 +22,8 @@ BIASES = ("db1", "db2", "db3")
 COST_MISTAKES = {
     "biases": "the biases are regularized too (only W1, W2 and W3 are)",
     "over_m": "lambd / m instead of lambd / (2 * m)",
+    "precedence": "lambd / 2 * m multiplies by m: Python reads it as (lambd / 2) * m; write "
+                  "lambd / (2 * m)",
     "no_m": "lambd / 2 without the division by m",
     "unsquared": "the Frobenius norms are not squared (use np.sum(np.square(W)))",
     "plain_sum": "the weights are summed, not their squares",
@@ -47,8 +49,8 @@ def _generated(rng, count):
 
 # ------------------------------------------------------------------ the cost
 def cost_cases(ctx):
-    function = reference(ctx, "compute_cost_with_regularization")
-    A3, Y, parameters = course_example("compute_cost_with_regularization")
+    function = ctx.reference("compute_cost_with_regularization")
+    A3, Y, parameters = course_example(ctx, "compute_cost_with_regularization")
     cases = [Case("official example: the course's test case, lambd = 0.1",
                   {"A3": A3, "Y": Y, "parameters": parameters, "lambd": 0.1}, public=True,
                   context={"published": PUBLISHED_COST})]
@@ -77,8 +79,8 @@ def cost_judge(case, outputs):
 
 # ------------------------------------------------------------------ the gradients
 def backward_cases(ctx):
-    function = reference(ctx, "backward_propagation_with_regularization")
-    X, Y, cache = course_example("backward_propagation_with_regularization")
+    function = ctx.reference("backward_propagation_with_regularization")
+    X, Y, cache = course_example(ctx, "backward_propagation_with_regularization")
     cases = [Case("official example: the course's test case, lambd = 0.7",
                   {"X": X, "Y": Y, "cache": cache, "lambd": 0.7}, public=True,
                   context={"published": PUBLISHED_GRADIENTS})]

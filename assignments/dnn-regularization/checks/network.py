@@ -60,6 +60,7 @@ def l2_cost(A3, Y, parameters, lambd, mistake):
     bias_squares = sum(float(np.sum(np.square(parameters[f"b{layer}"]))) for layer in LAYERS)
     term = {"biases": lambd / (2 * m) * (squares + bias_squares),
             "over_m": lambd / m * squares,
+            "precedence": lambd / 2 * m * squares,
             "no_m": lambd / 2 * squares,
             "unsquared": lambd / (2 * m) * sum(float(np.linalg.norm(W)) for W in weights),
             "plain_sum": lambd / (2 * m) * sum(float(np.sum(W)) for W in weights),

@@ -9,7 +9,7 @@ exactly (support/testCases.py) and checked as "official example".
 - `one_dimensional`  forward_propagation, backward_propagation, gradient_check (J = theta * x);
 - `n_dimensional`    gradient_check_n, with its classic mistakes;
 - `network`          the notebook's network: example inputs, planted-mistake gradients;
-- `common`           helper modules and reference in this process, numbers, named mistakes.
+- `common`           numbers from the wire, checks that name a classic mistake.
 """
 from grader.authoring import TaskChecks
 

@@ -1,63 +1,18 @@
-"""What the pack's checks share: the course's helper modules and the reference solution
-in this trusted process, numbers from the wire, and checks that name a classic mistake."""
+"""What the pack's checks share: numbers from the wire, and checks that name a classic
+mistake (the course's helper modules and the reference solution are `ctx.support` and
+`ctx.reference`)."""
 import contextlib
-import importlib.util
-import sys
-import threading
 import types
-from pathlib import Path
 
 import numpy as np
 
 from grader.authoring import describe_value, to_array, verdict
 
-SUPPORT = Path(__file__).resolve().parent.parent / "support"
 NOISE = 1e-6  # how far two correct gradient checks may differ: floating-point noise
 # How far a mistaken check may be from our computation of that mistake: the noise of one
 # arithmetic order against another (observed below 1e-9 at epsilon 1e-7), with a margin.
 SAME_MISTAKE = 2e-8
 CLASSIC = "Classic mistake: "
-
-_LOCK = threading.RLock()
-_SUPPORT_MODULES = {}
-
-
-def support_module(name):
-    """support/NAME.py of this pack, loaded once by path under a private name (another
-    pack may ship a `testCases` too), never writing bytecode beside it."""
-    with _LOCK:
-        if name not in _SUPPORT_MODULES:
-            spec = importlib.util.spec_from_file_location(
-                f"grader_pack_gradient_checking_{name}", SUPPORT / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-            try:
-                spec.loader.exec_module(module)
-            finally:
-                sys.dont_write_bytecode = writes_bytecode
-            _SUPPORT_MODULES[name] = module
-        return _SUPPORT_MODULES[name]
-
-
-def reference(ctx, name):
-    """An object of the reference solution. The solution imports the course's gc_utils,
-    as the notebook does: this pack's copy is served while it loads, and nothing stays
-    in sys.modules afterwards."""
-    with _LOCK, _served_as("gc_utils", support_module("gc_utils")):
-        return ctx.reference(name)
-
-
-@contextlib.contextmanager
-def _served_as(name, module):
-    saved = sys.modules.get(name)
-    sys.modules[name] = module
-    try:
-        yield
-    finally:
-        if saved is None:
-            del sys.modules[name]
-        else:
-            sys.modules[name] = saved
 
 
 @contextlib.contextmanager
@@ -78,18 +33,32 @@ def with_globals(function, **names):
 
 
 def as_number(value):
-    """The float `value` stands for when it is one number (a Python or NumPy scalar, a 0-d
-    array), else None."""
-    if isinstance(value, bool):
+    """The float `value` stands for when it is one number (a Python or NumPy scalar, an
+    array of one element: np.linalg.norm(v, axis=0) of a column is one), else None; a
+    True/False is not a number."""
+    if _truth_value(value):
         return None
     array = to_array(value)
-    if array is None or array.shape != ():
+    if array is None or array.size != 1 or array.dtype.kind not in "iuf":
         return None
-    return float(array)
+    return float(array.reshape(()))
+
+
+def _truth_value(value):
+    """True/False: a Python or NumPy bool, or a one-element bool array."""
+    return isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, np.ndarray) and value.dtype.kind == "b" and value.size == 1)
+
+
+COMPARISON = ("It is True/False: a threshold comparison (such as difference < 2e-7) is returned "
+              "instead of the difference itself.")
 
 
 def not_a_number(name, value, what, hint=""):
-    """A failing check for a value that is not one number."""
+    """A failing check for a value that is not one number (a True/False named as the
+    comparison returned instead of the difference)."""
+    if _truth_value(value) and not hint:
+        hint = COMPARISON
     return verdict(name, False, f"{what} must be one number; got {describe_value(value)}."
                                 + (f" {hint}" if hint else ""))
 

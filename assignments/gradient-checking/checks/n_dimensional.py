@@ -14,7 +14,7 @@ import numpy as np
 
 from grader.authoring import Case, MistakeTable, to_array, verdict
 
-from .common import NOISE, as_number, not_a_number, number_check, reference, support_module
+from .common import NOISE, as_number, not_a_number, number_check
 from .network import course_example, given_backward_propagation_n, random_network
 
 PUBLISHED = 0.2850931567761623  # the course's example with the given backward pass
@@ -36,6 +36,11 @@ MISTAKES = {
     "norm_of_sum": "the denominator is ||grad + gradapprox|| instead of ||grad|| + "
                    "||gradapprox||",
     "grad_norm_only": "the denominator is ||grad|| alone instead of ||grad|| + ||gradapprox||",
+    "approx_norm_only": "the denominator is ||gradapprox|| alone instead of ||grad|| + "
+                        "||gradapprox||",
+    "flat_approx": "gradapprox has shape (n,) while grad has shape (n, 1): grad - gradapprox "
+                   "broadcasts to an (n, n) matrix; keep gradapprox a column, "
+                   "np.zeros((num_parameters, 1)), or reshape it to (n, 1)",
     "no_denominator": "the numerator ||grad - gradapprox|| is returned without dividing by "
                       "||grad|| + ||gradapprox||",
     "right_gradients": "the gradients compared are not the `gradients` argument (recomputed "
@@ -56,11 +61,11 @@ class _Network:
 
     def __init__(self, ctx, X, Y, parameters):
         self.X, self.Y, self.parameters = X, Y, parameters
-        self.helpers = support_module("gc_utils")
-        self.forward = reference(ctx, "forward_propagation_n")
-        self.check = reference(ctx, "gradient_check_n")
+        self.helpers = ctx.support("gc_utils")
+        self.forward = ctx.reference("forward_propagation_n")
+        self.check = ctx.reference("gradient_check_n")
         _, cache = self.forward(X, Y, parameters)
-        self.right = reference(ctx, "backward_propagation_n")(X, Y, cache)
+        self.right = ctx.reference("backward_propagation_n")(X, Y, cache)
         self.planted = given_backward_propagation_n(X, Y, cache)
 
     def cost(self, theta):
@@ -78,9 +83,10 @@ class _Network:
         approx = self._approximation(theta, epsilon, key)
         if key == "last_component":
             grad, approx = grad[-1:], approx[-1:]
-        numerator = np.linalg.norm(grad - approx)
+        numerator = np.linalg.norm(grad - (approx.ravel() if key == "flat_approx" else approx))
         denominator = {"norm_of_sum": np.linalg.norm(grad + approx),
-                       "grad_norm_only": np.linalg.norm(grad), "no_denominator": 1.0
+                       "grad_norm_only": np.linalg.norm(grad),
+                       "approx_norm_only": np.linalg.norm(approx), "no_denominator": 1.0
                        }.get(key, np.linalg.norm(grad) + np.linalg.norm(approx))
         return float(numerator / denominator) if denominator else None
 
@@ -136,7 +142,7 @@ GENERATED_CALLS = [
 
 def gradient_check_n_cases(ctx):
     rng = ctx.rng
-    cases = [_case(_Network(ctx, *course_example()), "official example: the course's test "
+    cases = [_case(_Network(ctx, *course_example(ctx)), "official example: the course's test "
                    "case, the given backward pass and the fixed one", OFFICIAL_CALLS,
                    public=True)]
     for m in (int(rng.integers(3, 7)), int(rng.integers(7, 11))):

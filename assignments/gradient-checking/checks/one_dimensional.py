@@ -9,7 +9,7 @@ calls backward_propagation cannot).
 """
 from grader.authoring import Case, MistakeTable, verdict
 
-from .common import NOISE, as_number, not_a_number, number_check, reference, with_globals
+from .common import NOISE, as_number, not_a_number, number_check, with_globals
 
 OFFICIAL_PAIR = (2, 4)  # x, theta of the notebook's examples
 PUBLISHED = {"forward_propagation": 8, "backward_propagation": 2}
@@ -45,7 +45,7 @@ def _scalars(rng, count):
 # ------------------------------------------------------------ forward and backward
 def scalar_cases(ctx):
     task = ctx.task.function
-    function = reference(ctx, task)
+    function = ctx.reference(task)
     pairs = _scalars(ctx.rng, 6)
     return [Case(f"official example: x = 2, theta = 4 (published {PUBLISHED[task]})",
                  {"pairs": [list(OFFICIAL_PAIR)]}, public=True,
@@ -70,6 +70,9 @@ def scalar_judge(case, outputs):
 
 
 # ------------------------------------------------------------ gradient_check
+NO_NORMS = ("the norms are missing: (grad - gradapprox) / (grad + gradapprox) can be negative "
+            "or far from the relative difference; use np.linalg.norm(grad - gradapprox) / "
+            "(np.linalg.norm(grad) + np.linalg.norm(gradapprox))")
 GRADIENT_CHECK_MISTAKES = {
     "hard_coded": "grad is not taken from backward_propagation(x, theta) (e.g. `grad = x`): "
                   "a gradient check that never calls backward_propagation cannot detect a "
@@ -79,8 +82,12 @@ GRADIENT_CHECK_MISTAKES = {
     "norm_of_sum": "the denominator is ||grad + gradapprox|| instead of ||grad|| + "
                    "||gradapprox||",
     "grad_norm_only": "the denominator is ||grad|| alone instead of ||grad|| + ||gradapprox||",
+    "approx_norm_only": "the denominator is ||gradapprox|| alone instead of ||grad|| + "
+                        "||gradapprox||",
     "no_denominator": "the numerator ||grad - gradapprox|| is returned without dividing by "
                       "||grad|| + ||gradapprox||",
+    "no_norms": NO_NORMS,
+    "no_norm_in_denominator": NO_NORMS,
 }
 
 
@@ -90,15 +97,17 @@ def _mistaken_difference(x, gradient, key):
     approx = {"swapped": -x, "not_two": 2 * x}.get(key, x)
     if key == "hard_coded":
         gradient = x
-    numerator = abs(gradient - approx)
+    numerator = gradient - approx if key == "no_norms" else abs(gradient - approx)
     denominator = {"norm_of_sum": abs(gradient + approx), "grad_norm_only": abs(gradient),
-                   "no_denominator": 1.0}.get(key, abs(gradient) + abs(approx))
+                   "approx_norm_only": abs(approx), "no_denominator": 1.0,
+                   "no_norms": gradient + approx, "no_norm_in_denominator": gradient + approx,
+                   }.get(key, abs(gradient) + abs(approx))
     return numerator / denominator if denominator else None
 
 
 def gradient_check_cases(ctx):
     rng = ctx.rng
-    check = reference(ctx, "gradient_check")
+    check = ctx.reference("gradient_check")
     x, theta = OFFICIAL_PAIR
     official = [{"x": x, "theta": theta, "epsilon": None, "gradient": None}]
     right = [{"x": x, "theta": theta, "epsilon": epsilon, "gradient": None}
