@@ -10,7 +10,8 @@ thing in the message (`common.teaching`), which never shows an internal module
 path or a folder of the grading machine. Tasks that receive the caller's arrays
 are also judged on what they change: the probes send back the arguments as the
 call left them, and `common.leaves_unchanged` compares them with the generated
-inputs (tasks 1 and 5 may change only the weights; 0 and 4 nothing).
+inputs (tasks 1 and 5 may change only the weights, and add keys to the cache; 0 and 4
+nothing).
 
 One module per task family:
 - `l2`              tasks 0, 1: the L2 cost and gradient descent with L2 (NumPy);

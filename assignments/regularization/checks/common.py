@@ -63,13 +63,14 @@ def _array_change(key, before, after):
     return None
 
 
-def changes(before, after, name):
-    """Every change the call made to one argument (an array or a dict of arrays)."""
+def changes(before, after, name, may_add_keys=False):
+    """Every change the call made to one argument (an array or a dict of arrays); with
+    `may_add_keys`, keys the call added to a dict are not a change."""
     if isinstance(before, dict):
         if not isinstance(after, dict):
             return [f"{name} is now {describe(after)}"]
         found = []
-        added = [k for k in after if k not in before]
+        added = [] if may_add_keys else [k for k in after if k not in before]
         removed = [k for k in before if k not in after]
         if added:
             found.append(f"keys added to {name}: {', '.join(map(str, added[:8]))}"
@@ -86,17 +87,19 @@ def changes(before, after, name):
     return [change] if change else []
 
 
-def leaves_unchanged(case, outputs, names, hints=None):
+def leaves_unchanged(case, outputs, names, hints=None, may_add_keys=()):
     """One check: the call left the caller's arguments `names` as they were.
 
     `outputs[name]` is the argument as the probe found it after the call; `case.inputs`
-    holds it as it was generated (read-only). `hints(found)` may say how the change
-    probably happened; else the message gives the general advice."""
+    holds it as it was generated (read-only). Dicts named in `may_add_keys` may gain
+    keys (a cache that also stores each layer's dZ changes nothing the caller had).
+    `hints(found)` may say how the change probably happened; else the message gives the
+    general advice."""
     title = "leaves the caller's " + " and ".join(names) + " unchanged"
     found, changed = [], []
     for name in names:
         if name in outputs:
-            these = changes(case.inputs[name], outputs[name], name)
+            these = changes(case.inputs[name], outputs[name], name, name in may_add_keys)
             found += these
             changed += [name] if these else []
     if not found:

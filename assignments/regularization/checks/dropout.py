@@ -9,7 +9,7 @@ import numpy as np
 from grader.authoring import Case, binomial_interval, compare_arrays, to_array, verdict
 
 from .common import F64, describe, leaves_unchanged, teaching, with_expected
-from .gradient_step import M_ROWS, TANH_DERIVATIVE_MISTAKES, gd_case, judge_gd, step_expected
+from .gradient_step import SHARED_STEP_MISTAKES, gd_case, judge_gd, step_expected
 from .network import arch, random_inputs, random_network, random_sizes, softmax
 
 
@@ -58,12 +58,15 @@ def dropout_forward_judge(case, outputs):
             mask = to_array(got.get(f"D{layer}"))
             checks += _judge_mask(layer, mask, (weights[f"W{layer}"].shape[0],
                                                 a["X"].shape[1]), keep_prob)
+            mask = _kept_units(mask)
             if z is not None and mask is not None and mask.shape == z.shape:
                 checks.append(compare_arrays(
                     f"A{layer} = tanh(Z{layer}) * D{layer} / keep_prob", got.get(f"A{layer}"),
                     np.tanh(z) * mask / keep_prob, what=f"A{layer}",
                     mistakes=[("the kept activations are not divided by keep_prob",
                                np.tanh(z) * mask),
+                              ("the kept activations are multiplied by keep_prob instead of "
+                               "divided by it", np.tanh(z) * mask * keep_prob),
                               ("the mask is applied before tanh", np.tanh(z * mask) / keep_prob),
                               ("dropout is not applied", np.tanh(z))], **F64))
         elif z is not None:
@@ -89,6 +92,20 @@ def _aliased_weights(case, got, found):
     return ""
 
 
+def _kept_units(mask):
+    """The 0/1 mask to recompute A from: the student's own, or, when D holds 0 and one
+    other value (a mask scaled before it was stored: D's own check says so), where it is
+    non-zero; None when D says nothing clear about which units were kept."""
+    if mask is None:
+        return None
+    values = np.unique(mask)
+    if np.isin(values, (0.0, 1.0)).all():
+        return mask
+    if len(values) == 2 and values[0] == 0:
+        return (mask != 0).astype(int)
+    return None
+
+
 def _judge_mask(layer, mask, shape, keep_prob):
     name = f"D{layer} is a 0/1 mask kept with probability keep_prob"
     if mask is None:
@@ -97,8 +114,13 @@ def _judge_mask(layer, mask, shape, keep_prob):
         return [verdict(name, False, f"D{layer} must have shape {shape} (one value per unit "
                                      f"and example); got {mask.shape}")]
     if not np.isin(mask, (0.0, 1.0)).all():
+        values = np.unique(mask)
+        scaled = (f" The kept entries hold 1/keep_prob: the mask was divided by keep_prob "
+                  f"before it was stored. Store the 0/1 mask in D{layer} and divide A by "
+                  f"keep_prob instead." if len(values) == 2 and values[0] == 0
+                  and np.isclose(values[1], 1 / keep_prob) else "")
         return [verdict(name, False, f"D{layer} must hold only 0 and 1; it holds values such "
-                                     f"as {np.unique(mask)[:5].tolist()}")]
+                                     f"as {values[:5].tolist()}.{scaled}")]
     kept, trials = int(mask.sum()), mask.size
     low, high = binomial_interval(trials, keep_prob)
     if not low <= kept <= high:
@@ -117,12 +139,13 @@ def _judge_mask(layer, mask, shape, keep_prob):
 # ------------------------------------------------------------------ task 5
 DROPOUT_GD_MISTAKES = {
     "no_scale": "dZ is not divided by keep_prob after applying the mask",
+    "times_keep_prob": "dZ is multiplied by keep_prob instead of divided by it (the forward "
+                       "pass divided the kept units by keep_prob: so does the backward pass)",
     "no_mask": "the dropout mask D is not applied to dZ (only the 1/keep_prob scaling is)",
     "no_dropout": "dropout is ignored in the backward pass (no mask, no 1/keep_prob)",
     "updated_w": "the updated W_l is used to backpropagate to layer l-1 (use W_l before "
                  "its update)",
-    **TANH_DERIVATIVE_MISTAKES,
-    "m_rows": M_ROWS,
+    **SHARED_STEP_MISTAKES,
 }
 
 

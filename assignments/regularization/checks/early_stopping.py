@@ -82,7 +82,7 @@ def early_stopping_judge(case, outputs):
                    and not isinstance(c, (bool, np.bool_)) for s, c in got)
     checks = [verdict("stop is a bool and count an int", types_ok,
                       f"stop must be True or False and count an integer; got "
-                      f"{_types(got)}")]
+                      f"{_types(got)}.{_types_hint(got)}")]
     wrong = [(call, exp, g) for call, exp, g in zip(calls, expected, got)
              if (bool(g[0]), _as_int(g[1])) != exp]
     message = ""
@@ -99,6 +99,19 @@ def early_stopping_judge(case, outputs):
     checks.append(verdict("count resets only when opt_cost - cost > threshold; "
                           "stop when the count reaches patience", not wrong, message))
     return checks
+
+
+def _types_hint(got):
+    """How the types probably went wrong: the pair swapped, or stop written as 1/0."""
+    swapped = all(isinstance(c, (bool, np.bool_)) and not isinstance(s, (bool, np.bool_))
+                  for s, c in got)
+    if swapped:
+        return " The pair looks swapped: return stop first, then count (return stop, count)"
+    if all(isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_))
+           and s in (0, 1) for s, _ in got):
+        return (" stop is 1 or 0, an integer: return a boolean (True/False, e.g. "
+                "count >= patience)")
+    return ""
 
 
 def _shown(value):

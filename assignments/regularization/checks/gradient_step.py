@@ -5,15 +5,16 @@ weights dict. A wrong step is explained in the student's terms: layers the
 backward loop never updated, the task's classic mistakes of the whole backward
 pass (each computed only when needed), and mistakes in db alone, which can
 come on top of any of these. A second check says whether the call left the
-caller's cache and Y as they were (the spec lets it change only the weights).
+caller's cache and Y as they were (the spec lets it change only the weights; keys
+added to the cache, such as each layer's dZ, change nothing the caller had).
 """
 import numpy as np
 
 from grader.authoring import Case, close, compare_arrays, to_array, verdict
 
 from .common import F64, leaves_unchanged
-from .network import arch, backprop, bias_variants, forward, one_hot, random_inputs, \
-    random_network
+from .network import arch, backprop, bias_variants, examples, forward, one_hot, \
+    random_inputs, random_network
 
 TANH_DERIVATIVE_MISTAKES = {
     "tanh_no_square": "the tanh derivative is written 1 - A instead of 1 - A**2",
@@ -23,8 +24,15 @@ TANH_DERIVATIVE_MISTAKES = {
                  "it is 1 - A**2",
     "no_derivative": "the tanh derivative (1 - A**2) is missing from dZ of the hidden layers",
 }
-M_ROWS = ("m is taken from Y.shape[0], the number of classes; m is the number of examples, "
-          "Y.shape[1]")
+# Mistakes both gradient steps can make (keys known to network.backprop).
+SHARED_STEP_MISTAKES = {
+    "dw_no_m": "dW is not divided by m (dW = np.matmul(dZ, A_prev.T) / m)",
+    **TANH_DERIVATIVE_MISTAKES,
+    "m_rows": "m is taken from Y.shape[0], the number of classes; m is the number of "
+              "examples, Y.shape[1]",
+    "m_features": "m is taken from cache['A0'].shape[0], the number of input features; m is "
+                  "the number of examples, Y.shape[1] (or cache['A0'].shape[1])",
+}
 
 BIAS_MISTAKES = {
     "db_no_m": "db is not divided by m (db = np.sum(dZ, axis=1, keepdims=True) / m)",
@@ -67,7 +75,7 @@ def judge_gd(case, outputs, hyperparameter, explanations):
     """Judge one step of task 1 (hyperparameter lambtha) or task 5 (keep_prob);
     `explanations` is the task's table of classic mistakes (keys known to backprop)."""
     return [_judge_step(case, outputs, hyperparameter, explanations),
-            leaves_unchanged(case, outputs, ["cache", "Y"],
+            leaves_unchanged(case, outputs, ["cache", "Y"], may_add_keys=("cache",),
                              hints=lambda found: _side_effect_hint(case, outputs, found))]
 
 
@@ -163,7 +171,6 @@ def _explain(case, got, hyperparameter, explanations):
     skipped = [layer for layer in range(1, L + 1)
                if all(got[k].shape == old[k].shape and np.array_equal(got[k], old[k])
                       for k in (f"W{layer}", f"b{layer}"))]
-    m = a["Y"].shape[1]
     updated = [layer for layer in range(1, L + 1) if layer not in skipped]
 
     def same_w(layer, w):
@@ -182,7 +189,7 @@ def _explain(case, got, hyperparameter, explanations):
             if close(got[b], variant[b], **F64):
                 continue
             options = bias_variants(old[b], dzs[layer], a["alpha"],
-                                    m if key != "m_rows" else a["Y"].shape[0])
+                                    examples(a["Y"], a["cache"], key))
             match = next((k for k, v in options.items() if close(got[b], v, **F64)), None)
             if match is None:
                 break

@@ -1,10 +1,12 @@
 """Tasks 0 and 1: the L2 regularization cost and gradient descent with L2 (NumPy)."""
+import dataclasses
+
 import numpy as np
 
-from grader.authoring import Case, MistakeTable, compare_arrays
+from grader.authoring import Case, MistakeTable, compare_arrays, to_array
 
 from .common import F64, leaves_unchanged, teaching, with_expected
-from .gradient_step import M_ROWS, TANH_DERIVATIVE_MISTAKES, gd_case, judge_gd, step_expected
+from .gradient_step import SHARED_STEP_MISTAKES, gd_case, judge_gd, step_expected
 from .network import arch, random_network, random_sizes
 
 
@@ -86,7 +88,19 @@ def l2_cost_judge(case, outputs):
                                      what="the printed cost", rtol=0, atol=5e-9,
                                      mistakes=mistakes))
     checks.append(leaves_unchanged(case, outputs, ["weights"], hints=_squared_in_place))
-    return checks
+    return [_shape_of_cost(check, outputs["returned"], args["cost"]) for check in checks]
+
+
+def _shape_of_cost(check, returned, cost):
+    """A cost returned as a plain number where the caller passed an array: say how the
+    shape was lost."""
+    got = to_array(returned)
+    if check.passed or got is None or got.ndim or not np.ndim(cost):
+        return check
+    return dataclasses.replace(check, message=(
+        f"{check.message} The result must keep the shape of cost "
+        f"{tuple(np.shape(cost))}: float(...), .item() or np.squeeze turn it into a plain "
+        f"number; return cost + the penalty as it is."))
 
 
 def _squared_in_place(found):
@@ -105,8 +119,7 @@ L2_GD_MISTAKES = {
     "l2_half": "the L2 term is lambtha / (2 * m) * W: the derivative of "
                "lambtha / (2 * m) * ||W||^2 is lambtha / m * W",
     "no_l2": "no L2 term in dW (plain gradient descent)",
-    **TANH_DERIVATIVE_MISTAKES,
-    "m_rows": M_ROWS,
+    **SHARED_STEP_MISTAKES,
 }
 
 

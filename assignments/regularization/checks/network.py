@@ -69,7 +69,7 @@ def backprop(Y, weights, cache, alpha, L, lambtha=0.0, keep_prob=None, mistake=N
     if given, sees each new W_l as soon as it is computed: when it says no, the pass stops
     there and returns None (the expensive first layer is reached only when needed)."""
     new = {k: np.array(v, dtype=float) for k, v in weights.items()}
-    m = Y.shape[0] if mistake == "m_rows" else Y.shape[1]
+    m = examples(Y, cache, mistake)
     dz = cache[f"A{L}"] - Y
     for layer in range(L, 0, -1):
         a_prev = cache[f"A{layer - 1}"]
@@ -78,7 +78,7 @@ def backprop(Y, weights, cache, alpha, L, lambtha=0.0, keep_prob=None, mistake=N
             dzs[layer] = dz
         l2 = (0.0 if mistake == "no_l2" else lambtha if mistake == "l2_no_m"
               else lambtha / (2 * m) if mistake == "l2_half" else lambtha / m)
-        dw = dz @ a_prev.T / m + l2 * w_old
+        dw = dz @ a_prev.T / (1 if mistake == "dw_no_m" else m) + l2 * w_old
         db = dz.sum(axis=1, keepdims=True) / m
         if mistake == "bias_l2":
             db = db + lambtha / m * weights[f"b{layer}"]
@@ -93,9 +93,20 @@ def backprop(Y, weights, cache, alpha, L, lambtha=0.0, keep_prob=None, mistake=N
             if keep_prob is not None and mistake != "no_dropout":
                 if mistake != "no_mask":
                     dz = dz * cache[f"D{layer - 1}"]
-                if mistake != "no_scale":
+                if mistake == "times_keep_prob":
+                    dz = dz * keep_prob
+                elif mistake != "no_scale":
                     dz = dz / keep_prob
     return new
+
+
+def examples(Y, cache, mistake=None):
+    """m, the number of examples, or what a classic mistake takes for it."""
+    if mistake == "m_rows":
+        return Y.shape[0]
+    if mistake == "m_features":
+        return cache["A0"].shape[0]
+    return Y.shape[1]
 
 
 def _tanh_derivative(a, mistake):

@@ -195,8 +195,8 @@ def l2_layer_judge(case, outputs):
     expected = lambtha * np.sum(kernel ** 2)
     name = "kernel L2 loss lambtha * sum(kernel**2) registered"
     if len(losses) != 1 or losses[0] is None or losses[0].size != 1:
-        hint = (" (kernel_regularizer missing? A tf.keras.layers.Dense keeps its loss to "
-                "itself: use tf.layers.Dense)" if not losses else
+        hint = (" (kernel_regularizer missing? A Keras Dense layer, from tf.keras, keeps its "
+                "loss to itself: use tf.layers.Dense)" if not losses else
                 " (only the kernel is regularized: no bias_regularizer)")
         checks.append(verdict(name, False, f"expected one regularization loss in the graph; "
                                            f"found {len(losses)}{hint}"))
@@ -270,15 +270,19 @@ def _judge_dropout_output(name, got, dense, keep_prob, case):
     trials, kept_count = int(usable.sum()), int(kept.sum())
     if kept_count == trials:
         hint = (" Nothing was dropped: is `training` passed on to the dropout layer?"
-                if np.allclose(got, dense, **F32) else "")
+                if np.allclose(got, dense, **F32) else
+                " The output is not activation(prev @ kernel + bias) either: is dropout "
+                "applied to prev, before the dense layer? It goes on the dense layer's "
+                "output: dropout(dense(prev)).")
         return verdict(name, False, f"no unit of the {trials} was dropped ({case.name}).{hint}")
     scale = got[kept] / dense[kept]
     if not np.allclose(scale, 1 / keep_prob, rtol=F32["rtol"] * 10):
         hint = (" Kept units are not scaled: they must be divided by keep_prob."
                 if np.allclose(scale, 1.0, rtol=1e-3) else
                 " Kept units are scaled by 1/(1 - keep_prob): keep_prob was used as the drop "
-                "rate (rate = 1 - keep_prob)." if np.allclose(scale, 1 / (1 - keep_prob),
-                                                              rtol=1e-3) else
+                "rate (rate = 1 - keep_prob). In tf.compat.v1, tf.nn.dropout's second "
+                "positional argument is keep_prob, not rate: name it (rate=1 - keep_prob)."
+                if np.allclose(scale, 1 / (1 - keep_prob), rtol=1e-3) else
                 f" Kept units are scaled by about {np.median(scale):.4g} instead of "
                 f"1/keep_prob = {1 / keep_prob:.4g}.")
         return verdict(name, False, f"the kept units are not the dense output / keep_prob "
