@@ -236,6 +236,26 @@ def _regularizer(name):
     return None
 
 
+def _keyword_names(cls):
+    """{keyword: factor} for a constructor taking `**kwargs`: the regularizer names its code
+    reads (`kwargs.get("weight_regularizer_l1", 0)`, `kwargs["l2_w"]`), else the book's."""
+    code = getattr(getattr(cls, "__init__", None), "__code__", None)
+    strings, stack = [], list(code.co_consts if code is not None else ())
+    while stack:
+        constant = stack.pop(0)
+        if isinstance(constant, str):
+            strings.append(constant)
+        elif isinstance(constant, (tuple, frozenset)):
+            stack.extend(constant)
+    named = {}
+    for text in strings:
+        slot = _regularizer(text) if text.isidentifier() else None
+        if slot and slot not in named.values():
+            named[text] = slot
+    return named or {f"{kind}_regularizer_{order}": f"{kind}_{order}"
+                     for kind, order in (slot.split("_") for slot in REGULARIZERS)}
+
+
 def _dense_arguments(cls, n_inputs, n_neurons, factors):
     """(args, kwargs, how) that create the student's layer with these sizes and factors."""
     params = [p for name, p in _signature(cls).items() if name != "self"]
@@ -247,6 +267,10 @@ def _dense_arguments(cls, n_inputs, n_neurons, factors):
         slot = _regularizer(p.name)
         if slot and slot not in named.values() and p.kind != _PARAMETER.POSITIONAL_ONLY:
             named[p.name] = slot
+    catch_all = next((p.name for p in params if p.kind == _PARAMETER.VAR_KEYWORD), None)
+    through = ""
+    if not named and catch_all:
+        named, through = _keyword_names(cls), f" through **{catch_all}"
     size_in = next((p.name for p in plain if _key(p.name) in SIZE_IN), None)
     size_out = next((p.name for p in plain if _key(p.name) in SIZE_OUT), None)
     kwargs, args = {}, []
@@ -267,7 +291,7 @@ def _dense_arguments(cls, n_inputs, n_neurons, factors):
                 f"{', '.join(s.replace('_', ' ').upper() for s in missing)} factor "
                 f"(parameters: {', '.join(p.name for p in params)})")
         kwargs.update({name: factors.get(slot, 0) for name, slot in named.items()})
-        return args, kwargs, "regularizers by keyword (" + ", ".join(named) + ")"
+        return args, kwargs, f"regularizers by keyword{through} (" + ", ".join(named) + ")"
     unnamed = [p for p in rest if p.name not in named]
     if len(unnamed) >= 4 or star:
         if kwargs:  # sizes by keyword: the factors follow them in order
@@ -475,36 +499,86 @@ def softmax(subject, inputs):
 # ------------------------------------------------------------------ losses
 class RegularizationLoss:
     """The student's regularization loss, called the way their class offers it: on a
-    layer (`regularization_loss(layer)`, chapter 14), or over remembered layers
-    (`remember_trainable_layers([...])`, then `regularization_loss()`, later chapters)."""
+    layer (`regularization_loss(layer)`, chapter 14), on a list of layers
+    (`regularization_loss(layers)`), on several (`regularization_loss(*layers)`), or over
+    remembered layers (`remember_trainable_layers([...])`, then `regularization_loss()`,
+    later chapters)."""
 
     def __init__(self, subject, role):
-        self.instance = _instance(subject, role)
-        self.name, self.method = _method(self.instance, "regularization_loss")
-        if self.method is None:
-            raise CannotExercise(f"{type(self.instance).__name__} has no regularization loss "
-                                 f"method (looked for regularization_loss, "
-                                 f"regularizationLoss, reg_loss, ...)")
-        self.remember_name, self.remember = _method(self.instance, "remember_layers")
-        takes = [p for n, p in _signature(self.method).items()
-                 if p.default is _PARAMETER.empty
-                 and p.kind in (_PARAMETER.POSITIONAL_ONLY, _PARAMETER.POSITIONAL_OR_KEYWORD)]
-        self.per_layer = bool(takes)
-        if self.per_layer:
-            subject.used(role, _described(self.name, self.method))
+        self.instance, self.remember = None, None
+        if _method(subject[role], "regularization_loss")[1] is None:
+            self.name, self.method = _penalty_function(subject.module)
+            if self.method is None:
+                raise CannotExercise(f"{subject[role].__name__} has no regularization loss "
+                                     f"method (looked for regularization_loss, "
+                                     f"regularizationLoss, reg_loss, ...), and the file "
+                                     f"defines no function of that name")
+        else:
+            self.instance = _instance_or_subclass(subject, role)
+            self.name, self.method = _method(self.instance, "regularization_loss")
+            self.remember_name, self.remember = _method(self.instance, "remember_layers")
+        signature = _signature(self.method).values()
+        plain = [p for p in signature
+                 if p.kind in (_PARAMETER.POSITIONAL_ONLY, _PARAMETER.POSITIONAL_OR_KEYWORD)]
+        required = [p for p in plain if p.default is _PARAMETER.empty]
+        if required or (plain and self.remember is None):
+            layer = _key((required or plain)[0].name)
+            self.call = "list" if layer.endswith(("layers", "list")) else "each"
+        elif any(p.kind == _PARAMETER.VAR_POSITIONAL for p in signature):
+            self.call = "several"
         elif self.remember is not None:
+            self.call = "remembered"
+        else:
+            owner = f"{type(self.instance).__name__}." if self.instance is not None else ""
+            raise CannotExercise(f"{owner}{self.name}() takes no layer and "
+                                 f"{'the class cannot' if owner else 'nothing can'} remember "
+                                 f"layers")
+        if self.call == "remembered":
             subject.used(role, f"{_described(self.remember_name, self.remember)} then "
                                f"{self.name}()")
         else:
-            raise CannotExercise(f"{type(self.instance).__name__}.{self.name}() takes no "
-                                 f"layer and the class cannot remember layers")
+            owner = "the file's function " if self.instance is None else ""
+            subject.used(role, owner + _described(self.name, self.method))
 
     def of(self, layers):
         """The regularization loss of these layers (a list of the student's layers)."""
-        if self.per_layer:
+        if self.call == "each":
             return _array(sum(self.method(layer) for layer in layers))
+        if self.call == "list":
+            return _array(self.method(list(layers)))
+        if self.call == "several":
+            return _array(self.method(*layers))
         self.remember(list(layers))
         return _array(self.method())
+
+
+def _penalty_function(module):
+    """(name, function): a top-level `regularization_loss(layer)` of the student's file (the
+    penalty written as a function rather than a method of the loss), else (None, None)."""
+    name = _member(module, "regularization_loss", METHODS)
+    function = getattr(module, name, None) if name else None
+    if inspect.isfunction(function) and function.__module__ == module.__name__:
+        return name, function
+    return None, None
+
+
+def _instance_or_subclass(subject, role):
+    """An instance of the role's class, else of its first subclass that can be created
+    without arguments (an abstract `Loss` base whose method its losses inherit)."""
+    try:
+        return _instance(subject, role)
+    except CannotExercise as cannot:
+        pending = list(subject[role].__subclasses__())
+        while pending:
+            cls = pending.pop(0)
+            try:
+                instance = cls()
+            except Exception:  # abstract too, or needs arguments: try its subclasses
+                pending.extend(cls.__subclasses__())
+                continue
+            subject.used(role, f"an instance of its subclass {cls.__name__}")
+            return instance
+        raise cannot
 
 
 def regularization_loss(subject, inputs):
@@ -891,8 +965,13 @@ def finds_loss(module, candidates):
                      for m in vars(cls))]
     if owning:
         return owning[0]
-    return next((name for name, cls in _classes(module, candidates)
-                 if _method(cls, "regularization_loss")[1] is not None), None)
+    inherited = next((name for name, cls in _classes(module, candidates)
+                      if _method(cls, "regularization_loss")[1] is not None), None)
+    if inherited or _penalty_function(module)[1] is None:
+        return inherited
+    # The penalty is a function of the file: any loss class stands for the role.
+    return next((name for name, _ in _classes(module, candidates) if "loss" in _key(name)),
+                None)
 
 
 def _optimizer_kind(cls):

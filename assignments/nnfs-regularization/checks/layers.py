@@ -22,6 +22,10 @@ WEIGHT_MISTAKES = {
     "l1_gradient_sign": "the L1 gradient takes the sign of the gradient (dweights) instead of "
                         "the sign of the weights",
     "none": "the regularization terms are missing from dweights",
+    "subtracted": "the regularization terms are subtracted from dweights: the penalty's "
+                  "derivative is added (dweights += ...), the optimizer does the subtracting",
+    "l1_ones": "the L1 derivative is np.ones_like(weights) everywhere: set it to -1 where the "
+               "weights are negative (dL1[weights < 0] = -1)",
 }
 BIAS_MISTAKES = {
     "none": "the regularization of the biases is forgotten in backward (only dweights gets "
@@ -32,6 +36,10 @@ BIAS_MISTAKES = {
                         "the sign of the biases",
     "l1_from_weights": "the bias L1 term is built from the weights (np.ones_like(weights), "
                        "weights < 0): build it from the biases",
+    "subtracted": "the regularization terms are subtracted from dbiases: the penalty's "
+                  "derivative is added (dbiases += ...), the optimizer does the subtracting",
+    "l1_ones": "the L1 derivative is np.ones_like(biases) everywhere: set it to -1 where the "
+               "biases are negative (dL1[biases < 0] = -1)",
 }
 ACCUMULATES = ("the gradients accumulate across calls: `+=` on dweights/dbiases before they "
                "are reset. Each backward must start from np.dot(inputs.T, dvalues) (an "
@@ -118,10 +126,10 @@ def _regularization_terms(parameters, gradient, layer_factors, kind, mistake=Non
     sign_of = gradient if mistake == "l1_gradient_sign" else parameters
     terms = 0.0
     if l1 > 0:
-        terms = terms + l1 * np.where(sign_of < 0, -1.0, 1.0)
+        terms = terms + l1 * (1.0 if mistake == "l1_ones" else np.where(sign_of < 0, -1.0, 1.0))
     if l2 > 0:
         terms = terms + (1 if mistake == "l2_no_2" else 2) * l2 * parameters
-    return terms
+    return -terms if mistake == "subtracted" else terms
 
 
 def _weight_variant(a, x, dvalues, mistake):
@@ -142,7 +150,7 @@ def _relevant(explanations, a, kind):
     """Only the mistakes that change this case's answer (no L1 mistake without L1)."""
     l1, l2 = a["factors"][f"{kind}_l1"], a["factors"][f"{kind}_l2"]
     keep = {"l2_no_2": l2 > 0, "l1_gradient_sign": l1 > 0, "l1_from_weights": l1 > 0,
-            "none": l1 > 0 or l2 > 0}
+            "l1_ones": l1 > 0, "none": l1 > 0 or l2 > 0, "subtracted": l1 > 0 or l2 > 0}
     return {k: v for k, v in explanations.items() if keep[k]}
 
 

@@ -15,6 +15,9 @@ REGULARIZATION_MISTAKES = {
                             "bias_regularizer_l1 * sum(|weights|) instead of sum(|biases|)",
     "assigned": "a term is computed but not added: `regularization_loss = ...` instead of "
                 "`+=` keeps only the last term",
+    "mean": "the terms average the parameters (np.mean) instead of summing them (np.sum)",
+    "l2_square_of_sum": "the L2 term squares the sum (np.sum(W) ** 2) instead of summing the "
+                        "squares (np.sum(W * W))",
 }
 ACCUMULATES = ("the loss is accumulated on the instance (self.regularization_loss += ...) "
                "across calls: start from 0 in every call")
@@ -27,9 +30,10 @@ TOLERANCE = {"rtol": 1e-9, "atol": 1e-12}
 def _penalty(layer, mistake=None):
     """The regularization loss of one layer (a dict of weights, biases and factors)."""
     w, b, f = layer["weights"], layer["biases"], layer["factors"]
-    l1 = (lambda v: np.sum(v)) if mistake == "l1_no_abs" else (lambda v: np.sum(np.abs(v)))
-    l2 = (lambda v: np.sum(np.abs(v))) if mistake == "l2_not_squared" else \
-        (lambda v: np.sum(v * v))
+    total = np.mean if mistake == "mean" else np.sum
+    l1 = (lambda v: total(v)) if mistake == "l1_no_abs" else (lambda v: total(np.abs(v)))
+    l2 = {"l2_not_squared": lambda v: total(np.abs(v)),
+          "l2_square_of_sum": lambda v: total(v) ** 2}.get(mistake, lambda v: total(v * v))
     terms = [f["weight_l1"] * l1(w), f["weight_l2"] * l2(w)]
     if mistake != "weights_only":
         terms += [f["bias_l1"] * l1(w if mistake == "l1_bias_from_weights" else b),
