@@ -2,7 +2,7 @@
 verdicts its expectations.toml entry states, under the warm engine (and a few under
 the fresh one), with the named mistake in its feedback.
 
-Grading a fixture runs the student's `train` four times (about a second each for
+Grading a fixture runs the student's `train` five times (about a second each for
 vectorised code), so these tests are marked slow.
 """
 from __future__ import annotations

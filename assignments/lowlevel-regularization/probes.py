@@ -40,12 +40,23 @@ def dropout(subject, inputs):
             for name in ("first", "again")}
 
 
+def _plain_sequences(value, depth=3):
+    """Lists and tuples of the student's own types (a history of namedtuples) as plain
+    lists and tuples, which cross to the parent as data; everything else as it is."""
+    if depth and isinstance(value, (list, tuple)):
+        items = [_plain_sequences(item, depth - 1) for item in value]
+        return list(items) if isinstance(value, list) else tuple(items)
+    return value
+
+
 def train(subject, inputs):
-    """One training run per entry of `runs`, each on fresh copies of the data."""
+    """One training run per entry of `runs`, each on fresh copies of the data (a run named
+    in `y_val_of_run` gets those validation labels)."""
     runs = {}
     for name, settings in inputs["runs"].items():
-        data = _copies([inputs["x"], inputs["y"], inputs["x_val"], inputs["y_val"]])
-        runs[name] = subject.main(*data, **settings)
+        y_val = inputs.get("y_val_of_run", {}).get(name, inputs["y_val"])
+        data = _copies([inputs["x"], inputs["y"], inputs["x_val"], y_val])
+        runs[name] = _plain_sequences(subject.main(*data, **settings))
     return {"runs": runs}
 
 

@@ -43,7 +43,8 @@ _PLACEHOLDER_LINE = re.compile(
     re.VERBOSE)
 
 PURE_CALLS = frozenset({"float", "int", "str", "bool", "complex", "bytes", "tuple", "list",
-                        "dict", "set", "frozenset", "range", "slice"})
+                        "dict", "set", "frozenset", "range", "slice",
+                        "namedtuple"})  # `Entry = namedtuple("Entry", "step loss")` defines a class
 PURE_NUMPY = frozenset({"array", "asarray", "zeros", "ones", "full", "empty", "eye",
                         "identity", "arange", "linspace", "zeros_like", "ones_like",
                         "float16", "float32", "float64", "int8", "int16", "int32", "int64",

@@ -257,3 +257,14 @@ def test_hostile_cells_never_raise():
     assert set(analysis.definitions) == {"ok"}
     assert [note.split(" could not")[0] for note in analysis.notes] == [
         "cell 0", "cell 1", "cell 2", "cell 3"]  # cell 3: a kernel refuses `return` there too
+
+
+def test_a_namedtuple_is_a_definition():
+    """`Entry = namedtuple(...)` defines a class (a history's entries), as `class` does."""
+    module = ("from collections import namedtuple\n"
+              "Entry = namedtuple('Entry', ['step', 'loss', 'val_accuracy'])\n"
+              "LOG = namedtuple('Log', 'step ' + str(print('run')))\n")
+    source, notes = definitions_source(module, "log.py")
+    assert "Entry = namedtuple" in source and "LOG" not in source
+    assert notes == ["1 top-level statement that does work was not run "
+                     "(training loops, prints, plots)"]

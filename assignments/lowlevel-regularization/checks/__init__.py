@@ -1,10 +1,10 @@
 """Parent side of the lowlevel-regularization pack: inputs to try and how to judge outputs.
 
 Runs only in the trusted grading process. The functions are compared with the
-reference solution (float64, tight tolerances) and a wrong answer that equals one
-of the seed notebook's mistakes (or another classic one) is named; dropout is
-judged statistically; `train` is judged by what it reaches on the digits data,
-against bars drawn from the reference's own runs.
+reference solution (tight tolerances; float32 answers to float32 precision) and a
+wrong answer that equals one of the seed notebook's mistakes (or another classic
+one) is named; dropout is judged statistically; `train` is judged by what it
+reaches on the digits data, against bars drawn from the reference's own runs.
 
 One module per task family:
 - `softmax`    stable_softmax;

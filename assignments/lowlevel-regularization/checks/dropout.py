@@ -94,4 +94,5 @@ def _rng_check(first, again):
     same = again is not None and again.shape == first.shape and np.array_equal(first, again)
     return verdict("draws from the rng it is given", same, (
         "two calls with generators seeded alike dropped different units: draw the mask "
-        "from the `rng` argument (rng.random(h.shape)), not from np.random"))
+        "from the `rng` argument (rng.random(h.shape)), not from np.random or a generator "
+        "made inside dropout"))

@@ -6,7 +6,8 @@ import numpy as np
 
 from grader.authoring import Case, MistakeTable, compare_arrays, verdict
 
-from .common import F64, first_failure, matrix_list, network_shapes, random_weights
+from .common import (compare_naming, first_failure, matrix_list, network_shapes,
+                     random_weights, tolerance)
 
 PRECEDENCE = ("only the first matrix is multiplied by lam / {m}: `lam/{m} * np.sum(...W1...) "
               "+ np.sum(...W2...) + ...` adds the other sums unscaled (the seed's operator "
@@ -20,6 +21,8 @@ L1_MISTAKES = {
     "first_only": "only the first matrix counts",
     "last_skipped": "the last matrix is left out",
     "mean": "np.mean instead of np.sum: each matrix's mean |W| is summed",
+    "matrix_norm": "np.linalg.norm(W, 1) of a matrix is its largest column sum of |W|, not "
+                   "the sum of every |W|: use np.sum(np.abs(W)) (or np.linalg.norm(W.ravel(), 1))",
 }
 
 L2_MISTAKES = {
@@ -33,6 +36,9 @@ L2_MISTAKES = {
     "first_only": "only the first matrix counts",
     "last_skipped": "the last matrix is left out",
     "mean": "np.mean instead of np.sum: each matrix's mean W ** 2 is summed",
+    "spectral_norm": "np.linalg.norm(W, 2) of a matrix is its largest singular value, not the "
+                     "root of the sum of W ** 2: use np.sum(W ** 2) (or np.linalg.norm(W) ** 2, "
+                     "whose default for a matrix is that root)",
 }
 
 GRADIENT_MISTAKES = {
@@ -47,6 +53,10 @@ GRADIENT_MISTAKES = {
                              "np.sign(0) is 0, so pruned weights get no push",
     "sign_of_zero_negative": "a zero weight gets sign -1 (np.where(W > 0, 1, -1)); "
                              "np.sign(0) is 0, so pruned weights get no push",
+    "sign_by_division": "sign(W) is computed as W / |W|: 0 / 0 is NaN for every zero (pruned) "
+                        "weight; use np.sign(W), which is 0 at 0",
+    "positive_indicator": "(W > 0) instead of sign(W) in the L1 term: negative weights get 0 "
+                          "instead of -1",
     "l1_only": "the L2 term is missing",
     "l2_only": "the L1 term is missing",
 }
@@ -80,6 +90,8 @@ def _l1_variant(weights, lam, m, key):
         return lam / m * sum(np.sum(w ** 2) for w in weights)
     if key == "mean":
         return lam / m * sum(np.mean(np.abs(w)) for w in weights)
+    if key == "matrix_norm":
+        return lam / m * sum(np.linalg.norm(w, 1) for w in weights)
     totals = totals[:1] if key == "first_only" else totals[:-1] if key == "last_skipped" \
         else totals
     factor = {"no_m": lam, "halved": lam / (2 * m)}.get(key, lam / m)
@@ -96,6 +108,8 @@ def _l2_variant(weights, lam, m, key):
         return lam / (2 * m) * sum(np.sum(np.abs(w)) for w in weights)
     if key == "mean":
         return lam / (2 * m) * sum(np.mean(w ** 2) for w in weights)
+    if key == "spectral_norm":
+        return lam / (2 * m) * sum(np.linalg.norm(w, 2) ** 2 for w in weights)
     totals = totals[:1] if key == "first_only" else totals[:-1] if key == "last_skipped" \
         else totals
     factor = {"lam_over_2_times_m": lam / 2 * m, "no_half": lam / m,
@@ -121,7 +135,7 @@ def _penalty_judge(case, outputs, formula, variant, explanations):
                             lambda key: variant(a["weights"], a["lam"], a["m"], key))
     return [compare_arrays(formula, outputs["returned"], case.context["expected"],
                            what=f"the penalty (lam={a['lam']}, m={a['m']})", mistakes=mistakes,
-                           **F64)]
+                           **tolerance(outputs["returned"]))]
 
 
 def l1_judge(case, outputs):
@@ -136,8 +150,12 @@ def l2_judge(case, outputs):
 
 # ------------------------------------------------------------------ penalty_gradients
 def _gradient_variant(w, lam_l1, lam_l2, m, key):
+    with np.errstate(invalid="ignore"):
+        by_division = w / np.abs(w)
     sign = {"sign_of_zero_positive": np.where(w >= 0, 1.0, -1.0),
             "sign_of_zero_negative": np.where(w > 0, 1.0, -1.0),
+            "sign_by_division": by_division,
+            "positive_indicator": (w > 0).astype(float),
             "absolute": np.abs(w)}.get(key, np.sign(w))
     l1 = {"l1_no_m": lam_l1, "swapped": lam_l2 / m, "l2_only": 0.0}.get(key, lam_l1 / m)
     l2 = {"l2_no_m": lam_l2, "l2_halved": lam_l2 / (2 * m), "l2_doubled": 2 * lam_l2 / m,
@@ -153,19 +171,20 @@ def gradient_cases(ctx):
 def gradient_judge(case, outputs):
     a = case.inputs
     weights = a["weights"]
-    arrays, problem = matrix_list(outputs["returned"], len(weights), "the gradients")
+    _, problem = matrix_list(outputs["returned"], len(weights), "the gradients")
     unchanged = _leaves_weights_unchanged(weights, outputs["weights_after"])
     if problem:
         return [verdict("one gradient per matrix", False, problem), unchanged]
     name = "lam_l1 / m * sign(W) + lam_l2 / m * W for every matrix"
     checks = []
-    for index, (got, expected, w) in enumerate(zip(arrays, case.context["expected"], weights)):
+    for index, (got, expected, w) in enumerate(zip(outputs["returned"],
+                                                   case.context["expected"], weights)):
         mistakes = MistakeTable(GRADIENT_MISTAKES, lambda key, w=w: _gradient_variant(
             w, a["lam_l1"], a["lam_l2"], a["m"], key))
-        checks.append(compare_arrays(
+        checks.append(compare_naming(
             name, got, expected, what=f"gradient {index + 1} (lam_l1={a['lam_l1']}, "
                                       f"lam_l2={a['lam_l2']}, m={a['m']})",
-            mistakes=mistakes, **F64))
+            mistakes=mistakes))
     return [first_failure(name, checks), unchanged]
 
 

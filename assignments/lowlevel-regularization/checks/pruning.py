@@ -14,11 +14,15 @@ from .common import first_failure, matrix_list, network_shapes, random_weights
 MASK_MISTAKES = {
     "unchanged": "the masks are returned as they came in: pruned weights learn again "
                  "(the seed created its masks but never updated them)",
+    "direction": "the large weights are pruned: the comparison points the wrong way (prune "
+                 "the entries with |W| < rate * std(W), keep the others)",
     "inverted": "the masks are inverted: 1 marks a pruned entry, 0 a kept one",
     "no_std": "the threshold is rate itself, not rate * std(W)",
     "std_of_nonzero": "std is taken over the nonzero entries only; it is std(W) over the "
                       "whole matrix, zeros included",
     "one_std": "one std over all the matrices together; each matrix has its own std(W)",
+    "std_of_abs": "std is taken of |W|; the threshold is rate * std(W), the standard deviation "
+                  "of the weights themselves",
 }
 
 
@@ -29,6 +33,8 @@ def _threshold(w, key, weights):
         return np.std(w[w != 0]) if np.any(w != 0) else 0.0
     if key == "one_std":
         return np.std(np.concatenate([v.ravel() for v in weights]))
+    if key == "std_of_abs":
+        return np.std(np.abs(w))
     return np.std(w)
 
 
@@ -36,7 +42,8 @@ def _mask_variant(weights, masks, rate, index, key):
     w, mask = weights[index], masks[index]
     if key == "unchanged":
         return mask
-    small = np.abs(w) < rate * _threshold(w, key, weights)
+    threshold = rate * _threshold(w, key, weights)
+    small = np.abs(w) > threshold if key == "direction" else np.abs(w) < threshold
     kept = np.where(small, 0.0, mask)
     return 1.0 - kept if key == "inverted" else kept
 

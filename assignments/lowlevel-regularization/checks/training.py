@@ -2,7 +2,7 @@
 
 The student's whole training run is judged by what it reaches, never by its
 trajectory: the initialisation, the loss definition and how often the history
-is logged are the student's. Four runs per submission (hidden=32, 600 full-batch
+is logged are the student's. Five runs per submission (hidden=32, 600 full-batch
 steps over 1079 samples: 0.8 s of CPU each for the reference, single-threaded in
 the sandbox; the task may take 80 s of CPU), in two cases so that a crash with
 pruning does not hide the penalties' verdicts:
@@ -10,7 +10,13 @@ pruning does not hide the penalties' verdicts:
 - penalties, one seed: without regularization, with L2 (lam_l2=5), with L1
   (lam_l1=0.3). Plain training reaches the accuracy bar; L2 shrinks the sum of
   squared weights and L1 the sum of absolute weights, each below a ratio bar of
-  the run without (not judged when the run without does not learn);
+  the run without (not judged when the run without does not learn), and L2 not
+  to almost nothing (a penalty gradient not divided by m); and a run without
+  regularization given shifted validation labels (each y_val row's class k
+  becomes k + 1 mod 10, x_val unchanged): code that learns only from x, y scores
+  about nothing against them, code that learns from x_val, y_val (training on the
+  held-out split) learns them. Its history is read in the plain run's unit (a
+  student logging percent logs under 1 % against shifted labels);
 - pruning (rate 0.1 every 100 steps): the accuracy bar; almost every final entry
   below the threshold is exactly zero (pruned weights stay pruned); every matrix
   holds some exact zeros.
@@ -23,9 +29,11 @@ submission that ignores `seed`). False-fail bound: distribution-free, a correct
 run falls outside the range of those 300 runs with probability at most 1 % (95 %
 confidence); every bar lies beyond that range by at least 4.5 standard deviations
 of the worst initialisation, and by 6.8 or more from its mean: with normal tails,
-at most 1e-11 per check and 3e-11 per grading (six checks). Measured: the
-reference and the three correct fixtures, each graded 20 times with fresh seeds,
-all passed (fixtures/lowlevel-regularization/measure_flakiness.py).
+at most 1e-11 per check and 3e-11 per grading (six checks). The L2 floor and the
+shifted-labels bar are not from that range but from what any correct code can do
+(see their constants). Measured: the reference and the three correct fixtures, each
+graded 20 times with fresh seeds, all passed (fixtures/lowlevel-regularization/
+measure_flakiness.py).
 """
 import numpy as np
 
@@ -36,9 +44,9 @@ from .data import digits_split
 SETTINGS = {"hidden": 32, "steps": 600, "learning_rate": 0.3, "lam_l1": 0.0, "lam_l2": 0.0,
             "dropout_rate": 0.0, "pruning_rate": 0.0, "prune_period": 100}
 RUNS = {"plain": {}, "l2": {"lam_l2": 5.0}, "l1": {"lam_l1": 0.3},
-        "pruning": {"pruning_rate": 0.1, "prune_period": 100}}
-CASES = (("penalties: without, with L2 (lam_l2=5), with L1 (lam_l1=0.3), one seed",
-          ("plain", "l2", "l1")),
+        "pruning": {"pruning_rate": 0.1, "prune_period": 100}, "shifted_validation": {}}
+CASES = (("penalties: without, with L2 (lam_l2=5), with L1 (lam_l1=0.3), without given "
+          "shifted validation labels, one seed", ("plain", "l2", "l1", "shifted_validation")),
          ("pruning: rate 0.1 every 100 steps", ("pruning",)))
 LATE_SHARE = 0.2  # "reaches": the best validation accuracy logged in the last 20 % of steps
 
@@ -51,6 +59,11 @@ ACCURACY_BAR = 0.90
 # seed's init ~0.70, He ~0.39, Glorot ~0.46): z = 6.8. An ignored lam_l2 gives exactly 1
 # paired, 0.90..1.08 unpaired.
 L2_RATIO_BAR = 0.85
+# ... and at least this: the penalty alone multiplies W by 1 - learning_rate * lam_l2 / m
+# each step (0.99861), so even weights that never learn keep 0.99861 ** 1200 = 0.19 of their
+# sum of squares (0.195 measured with a N(0, 1) initialisation); reference 0.378 at least.
+# A gradient lam_l2 * W not divided by m multiplies W by 1 - 1.5 each step: ratio 0.000.
+L2_RATIO_FLOOR = 0.05
 # Sum of |W| with lam_l1=0.3 over without: paired 0..0.803, unpaired 0..0.824 (the seed's
 # 0.01-scaled weights die: 0; He ~0.80, Glorot ~0.78): z = 9.5. An ignored lam_l1 gives
 # exactly 1 paired, 0.89..1.13 unpaired.
@@ -61,22 +74,33 @@ STAY_ZERO_BAR = 0.5
 # Exact zeros in the matrix with the fewest: 0.062..0.464 (Glorot 0.084, sd 0.0094): z = 6.8.
 # A run that never prunes, or whose pruned weights learn again, has none.
 SPARSITY_BAR = 0.02
+# Best validation accuracy in the last 20 % of the steps against shifted labels: the
+# reference (3 initialisations x 40 seeds) 0 to 0.008 (mean 0.0016); training on x_val,
+# y_val instead of x, y: 1.000. Code that never reads y_val scores against them at most
+# 1 - its accuracy on the true labels, so only code below 0.5 there (failing the accuracy
+# bar already) could cross this bar without learning from y_val.
+SHIFTED_BAR = 0.5
 # What correct code showed, for the messages.
 CORRECT = {"accuracy": "0.947 to 0.994", "l2": "0.39 to 0.75", "l1": "0 to 0.82",
-           "stay_zero": "at least 95 %", "sparsity": "at least 6 %"}
+           "stay_zero": "at least 95 %", "sparsity": "at least 6 %",
+           "shifted": "0 to 0.01"}
 
 
 def train_cases(ctx):
     x, y, x_val, y_val = digits_split()
+    shifted = {"shifted_validation": np.roll(y_val, 1, axis=1)}  # class k -> k + 1 (mod 10)
     seed = int(ctx.rng.integers(0, 2 ** 31))
     return [Case(name, {"x": x, "y": y, "x_val": x_val, "y_val": y_val,
+                        "y_val_of_run": {run: shifted[run] for run in runs if run in shifted},
                         "runs": {run: {**SETTINGS, **RUNS[run], "seed": seed} for run in runs}})
             for name, runs in CASES]
 
 
 def train_judge(case, outputs):
     runs = case.inputs["runs"]
-    results = {name: _read_run(outputs["runs"].get(name), settings)
+    percent = _logs_percent(outputs["runs"].get("plain"))
+    results = {name: _read_run(outputs["runs"].get(name), settings,
+                               percent if name == "shifted_validation" else None)
                for name, settings in runs.items()}
     unreadable = [verdict(f"{name} run: returns (weights, history), finite", False, problem)
                   for name, (_, _, problem) in results.items() if problem]
@@ -88,18 +112,29 @@ def train_judge(case, outputs):
 
 
 # ------------------------------------------------------------------ reading a run
-def _read_run(returned, settings):
-    """(weight matrices, (steps, accuracies), None) or (None, None, what is wrong)."""
+def _read_run(returned, settings, percent=None):
+    """(weight matrices, (steps, accuracies), None) or (None, None, what is wrong);
+    `percent`: whether the accuracies are logged in percent (None: judge by their values)."""
     if not isinstance(returned, (list, tuple)) or len(returned) != 2:
         return None, None, ("train must return (weights, history); it returned "
                             f"{describe_value(returned)}")
     weights, problem = weight_matrices(returned[0], settings["hidden"])
     if problem:
         return None, None, problem
-    logged, problem = logged_accuracies(returned[1])
+    logged, problem = logged_accuracies(returned[1], percent)
     if problem:
         return None, None, problem
     return weights, logged, None
+
+
+def _logs_percent(returned):
+    """Whether a run's history logs accuracies in percent (None when it cannot be read)."""
+    if not isinstance(returned, (list, tuple)) or len(returned) != 2:
+        return None
+    _, problem = logged_accuracies(returned[1])
+    if problem:
+        return None
+    return bool(to_array(_entries(returned[1]))[:, 2].max() > 1)
 
 
 def weight_matrices(returned, hidden, features=64, classes=10):
@@ -123,21 +158,37 @@ def weight_matrices(returned, hidden, features=64, classes=10):
     if not all(np.isfinite(a).all() for a in found):
         return None, ("the returned weights hold NaN or infinite values: the training "
                       "diverged (a softmax that overflows, a gradient that grows without "
-                      "bound?)")
+                      "bound, a 0 / 0 such as W / |W| at a zero weight?)")
     return found, None
 
 
-def logged_accuracies(history):
-    """(steps, validation accuracies as fractions) from (step, loss, val_accuracy) entries,
-    or (None, what is wrong). Accuracies logged in percent are read as percent."""
+def _entries(history):
+    """The history, with entries that are dicts keyed step and val_accuracy as triples."""
+    if (isinstance(history, (list, tuple)) and history
+            and all(isinstance(entry, dict) and {"step", "val_accuracy"} <= entry.keys()
+                    for entry in history)):
+        return [(entry["step"], 0.0, entry["val_accuracy"])  # the loss is never read
+                for entry in history]
+    return history
+
+
+def logged_accuracies(history, percent=None):
+    """(steps, validation accuracies as fractions) from (step, loss, val_accuracy) entries
+    (tuples, lists, rows of an array, or dicts with those keys), or (None, what is wrong).
+    Accuracies are read as percent when `percent`, or (None) when one is above 1."""
+    history = _entries(history)
     rows = None if isinstance(history, dict) else to_array(history)
     if rows is None or rows.ndim != 2 or rows.shape[1] < 3 or not len(rows):
+        first = (f", the first {describe_value(history[0])}"
+                 if isinstance(history, (list, tuple)) and history else "")
         return None, ("history must list (step, loss, val_accuracy) entries; got "
-                      f"{describe_value(history)}")
+                      f"{describe_value(history)}{first}")
     steps, accuracies = rows[:, 0], rows[:, 2]
     if not np.isfinite(accuracies).all() or accuracies.min() < 0 or accuracies.max() > 100:
         return None, "history's val_accuracy values are not accuracies (0 to 1, or percent)"
-    return (steps, accuracies / 100 if accuracies.max() > 1 else accuracies), None
+    if percent is None:
+        percent = accuracies.max() > 1
+    return (steps, accuracies / 100 if percent else accuracies), None
 
 
 def reached_accuracy(logged, steps):
@@ -191,28 +242,68 @@ def _accuracy_check(name, logged, settings):
 def _judge_penalties(runs, results):
     plain, l2, l1 = (results[name][0] for name in ("plain", "l2", "l1"))
     learns = _accuracy_check("without regularization", results["plain"][1], runs["plain"])
-    l2_name = f"with L2: sum of W^2 below {L2_RATIO_BAR} x without"
+    l2_name = f"with L2: sum of W^2 between {L2_RATIO_FLOOR} and {L2_RATIO_BAR} x without"
     l1_name = f"with L1: sum of |W| below {L1_RATIO_BAR} x without"
+    shifted_name = (f"learns from x and y only (accuracy against shifted validation labels "
+                    f"below {SHIFTED_BAR})")
     if not learns.passed:
         unjudged = ("not judged: the run without regularization does not learn, so the "
                     "penalties' effect cannot be told apart from it")
-        return [learns, verdict(l2_name, False, unjudged), verdict(l1_name, False, unjudged)]
+        return [learns, verdict(l2_name, False, unjudged), verdict(l1_name, False, unjudged),
+                verdict(shifted_name, False, "not judged: the run without regularization "
+                                             "does not learn")]
     l2_ratio = sum_squares(l2) / sum_squares(plain)
-    l2_hint = (" lam_l2 does not shrink the weights: is lam_l2 / m * W added to each weight "
-               "gradient? (Adding the penalty to the loss alone changes nothing.)"
-               if l2_ratio > 0.95 else "")
     l1_ratio = sum_abs(l1) / sum_abs(plain)
-    l1_hint = (" lam_l1 does not shrink the weights: is lam_l1 / m * sign(W) added to each "
-               "weight gradient?" if l1_ratio > 0.98 else "")
+    # (ratios past 1.3 and 1.18 are beyond a run that ignores both the penalty and `seed`)
+    l2_hint = _penalty_hint(l2_ratio, (0.95, 1.3), "lam_l2", "lam_l2 / m * W")
+    l1_hint = _penalty_hint(l1_ratio, (0.98, 1.18), "lam_l1", "lam_l1 / m * sign(W)")
+    if l2_ratio < L2_RATIO_FLOOR:
+        l2_hint = (f" The weights collapse to almost nothing (below {L2_RATIO_FLOOR} x): "
+                   "the L2 step is far too strong. Is the penalty's gradient divided by m "
+                   "(lam_l2 / m * W, not lam_l2 * W)?")
     return [learns,
-            verdict(l2_name, l2_ratio <= L2_RATIO_BAR, (
+            verdict(l2_name, L2_RATIO_FLOOR <= l2_ratio <= L2_RATIO_BAR, (
                 f"with lam_l2={runs['l2']['lam_l2']} the sum of squared weights is "
                 f"{l2_ratio:.3f} x the run without (both given the same seed); correct code "
-                f"gives {CORRECT['l2']} and the bar is {L2_RATIO_BAR}.{l2_hint}")),
+                f"gives {CORRECT['l2']} and the check accepts {L2_RATIO_FLOOR} to "
+                f"{L2_RATIO_BAR}.{l2_hint}")),
             verdict(l1_name, l1_ratio <= L1_RATIO_BAR, (
                 f"with lam_l1={runs['l1']['lam_l1']} the sum of absolute weights is "
                 f"{l1_ratio:.3f} x the run without (both given the same seed); correct code "
-                f"gives {CORRECT['l1']} and the bar is {L1_RATIO_BAR}.{l1_hint}"))]
+                f"gives {CORRECT['l1']} and the bar is {L1_RATIO_BAR}.{l1_hint}")),
+            _shifted_check(shifted_name, results["shifted_validation"][1],
+                           runs["shifted_validation"])]
+
+
+def _penalty_hint(ratio, thresholds, lam, term):
+    """What a ratio near 1 (above `thresholds[0]`) or well above it (`thresholds[1]`)
+    says about how the penalty reaches the update."""
+    ignored, grows = thresholds
+    if ratio > grows:
+        return (f" {lam} makes the weights grow: the penalty's gradient is subtracted from "
+                f"the weights' gradient (its sign is flipped); add {term}")
+    if ratio <= ignored:
+        return ""
+    hint = (f" {lam} does not shrink the weights: is {term} added to each weight gradient? "
+            "(Adding the penalty to the loss alone changes nothing.)")
+    if ratio == 1.0:
+        hint += (" The weights are exactly those of the run without: the penalty's gradient "
+                 "never reaches the update (a loop such as `for g, p in zip(grads, "
+                 "penalties): g = g + p` only rebinds the name g; write g += p, or build a "
+                 "new list and use it)")
+    return hint
+
+
+def _shifted_check(title, logged, settings):
+    reached = reached_accuracy(logged, settings["steps"])
+    if reached is None:
+        return _accuracy_check("given shifted validation labels", logged, settings)
+    return verdict(title, reached < SHIFTED_BAR, (
+        f"given validation labels shifted by one class (each sample's label k replaced by "
+        f"k + 1, x_val unchanged), the validation accuracy reached {reached:.3f}; code that "
+        f"learns only from x and y scores {CORRECT['shifted']} against them. Classic "
+        "mistake: training on the held-out split. The updates must use x and y only; "
+        "x_val and y_val are only for measuring the validation accuracy"))
 
 
 def _judge_pruning(settings, weights, logged):
