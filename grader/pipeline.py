@@ -32,7 +32,7 @@ from grader.engine import RawRun, child_env, make_engine
 from grader.errors import GraderError
 from grader.execute import (NotebookRun, execution_note, require_notebook, run_notebook,
                             with_checks)
-from grader.formats import (Submission, SubmittedFile, definitions_source, locate,
+from grader.formats import (Submission, SubmittedFile, analyse_file, locate,
                             open_submission, source_origin)
 from grader.models import Case, Report, Task
 from grader.packs import Pack, _load, detect_pack, load_pack
@@ -159,8 +159,10 @@ def _plan(pack: Pack, task: Task, submission: Submission, seed: int, options: Op
     scratch.mkdir(mode=0o700)
     (home / "tmp").mkdir(parents=True, mode=0o700)
     files = list(submission.files.values()) + ([submission.module] if submission.module else [])
+    not_run = submission.not_run
     if task.file and pack.load == "definitions":  # a script-like task file: its definitions
-        item = dataclasses.replace(item, data=definitions_source(item.text, item.name)[0].encode())
+        analysis = analyse_file(item.text, item.name)
+        item, not_run = dataclasses.replace(item, data=analysis.source.encode()), analysis.not_run
         files = [item if f.name == item.name else f for f in files]
     write_submission_copy(files, str(scratch / "submission"))
     support = [str(pack.support)] if pack.support else []
@@ -179,6 +181,7 @@ def _plan(pack: Pack, task: Task, submission: Submission, seed: int, options: Op
     return dataclasses.replace(plan, cases=cases, runtime=runtime.name,
                                lines=_line_names(item) if not task.file else str,
                                folders=(str(scratch / "submission"), str(scratch)),
+                               not_run=not_run,
                                requirements=check_requirements(pack.requirements, task,
                                                                submission)), job
 
@@ -192,7 +195,7 @@ def _line_names(module: SubmittedFile):
         def swap(match: re.Match) -> str:
             origin = source_origin(text, int(match.group(1)))
             return f"cell {origin[0]}, line {origin[1]}" if origin else match.group(0)
-        return re.sub(r"\bline (\d+)", swap, message)
+        return re.sub(r"(?<!\d, )\bline (\d+)", swap, message)  # not "cell 4, line 2"
     return rename
 
 

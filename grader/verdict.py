@@ -10,8 +10,9 @@ student can act on.
 from __future__ import annotations
 
 import dataclasses
+import re
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from grader.engine import RawRun
@@ -35,6 +36,8 @@ class Planned:
     # says "line N" of the loaded module as the student knows it ("cell C, line L")
     lines: Callable[[str], str] = str
     folders: tuple[str, ...] = ()  # the task's scratch folders, shown relative in messages
+    # names only top-level code the grader does not run sets, and where (Submission.not_run)
+    not_run: dict[str, str] = field(default_factory=dict)
 
 
 def task_result(plan: Planned, run: RawRun | None) -> TaskResult:
@@ -122,8 +125,27 @@ def _load_message(plan: Planned, error: dict[str, str]) -> str:
         asked = ", ".join(f"`class {n}`" if task.kind == "class" else f"`def {n}(...)`"
                           for n in task.names)
         return f"{source}: {message}; the task asks for {asked}"
-    return (f"{source} raised {kind} while being imported{at}: "
-            f"{with_edition_hint(kind, message)}")
+    return f"{source} raised {kind} while being imported{at}: {_explained(plan, kind, message)}"
+
+
+_UNDEFINED = re.compile(r"name '(\w+)' is not defined")
+
+
+def _explained(plan: Planned, kind: str, message: str) -> str:
+    """The message of an exception the student's code raised, with its cause when the
+    cause is not their logic: a library's edition, or a name that only code the grader
+    does not run sets (a notebook's test cell, a script's demo)."""
+    message = with_edition_hint(kind, message)
+    undefined = _UNDEFINED.search(message) if kind == "NameError" else None
+    if undefined and undefined.group(1) in plan.not_run:
+        name = undefined.group(1)
+        where = plan.not_run[name]
+        what = "notebook" if where.startswith("cell") else "file"
+        message += (f". `{name}` is set at {where} by code the grader does not "
+                    f"run (only imports, functions, classes and constants are taken from "
+                    f"your {what}): a function must get `{name}` as a parameter, or make "
+                    f"it itself, not read a variable that other code sets")
+    return message
 
 
 def _death(run: RawRun, when: str) -> str:
@@ -165,7 +187,7 @@ def _case_checks(plan: Planned, run: RawRun, index: int,
         called += "()" if plan.task.kind == "function" else ""
         return [CheckResult(f"runs {label}", CORRECTNESS, False,
                             f"{called} raised {error['type']}{at}: "
-                            f"{with_edition_hint(error['type'], error['message'])}",
+                            f"{_explained(plan, error['type'], error['message'])}",
                             hidden)], False
     try:
         judged = plan.judge(case, result["outputs"])

@@ -110,6 +110,13 @@ def test_other_errors_are_left_as_they_are(kind, message):
     assert with_edition_hint(kind, message) == message
 
 
+def test_a_ragged_list_made_into_an_array_gets_no_numpy_1_hint():
+    """Same words as the one-element case, but it fails on every NumPy edition."""
+    kind, message = _raised(lambda: np.array([np.zeros(2), np.zeros(3)]))
+    assert "setting an array element with a sequence" in message
+    assert with_edition_hint(kind, message) == message
+
+
 @pytest.mark.parametrize("message, shown", [
     ("tf_keras.api._v2.keras.layers.Dense has no attribute 'losses'",
      "tf.keras.layers.Dense has no attribute 'losses'"),

@@ -218,3 +218,23 @@ def test_a_batch_counts_a_judge_that_raises_as_a_grader_failure(tmp_path):
     failure = "grader error in task(s) judge_raises"
     assert summary["grader_failures"] == {"ann": failure, "ben": failure}
     assert summary["scores"] == {"ann": 4.0, "ben": 4.0}
+
+
+def test_a_function_reading_a_variable_only_unrun_code_sets_is_told_why(tmp_path):
+    """`factor` is set by a statement the grader does not run (it calls a function): the
+    NameError says where it is set and what to do; `rng`, a NumPy generator built at the
+    top, is kept, so a function that uses it runs."""
+    module = MODULE.replace("def double(x):\n    return 2 * x",
+                            "rng = np.random.default_rng(7)\nfactor = int(input())\n\n\n"
+                            "def double(x):\n    return factor * x\n\n\n"
+                            "def scaled(x):\n    return x * SCALE + 0 * rng.random()")
+    module = module.replace("def scaled(x):\n    return x * SCALE\n", "")
+    (tmp_path / "work.py").write_text(module)
+    results = {r.task.id: r for r in grade(str(tmp_path / "work.py"), OPTIONS).tasks}
+    assert results["scaled"].outcome == "passed"
+    assert results["double"].outcome == "failed"
+    message = results["double"].first_failure.message
+    assert "name 'factor' is not defined" in message
+    line = module.splitlines().index("factor = int(input())") + 1
+    assert f"`factor` is set at line {line} by code the grader does not run" in message
+    assert "as a parameter" in message

@@ -34,6 +34,7 @@ def submission_parcel(path: Path, pack: Pack) -> dict[str, Any]:
         "definitions": [dataclasses.asdict(d) for d in submission.definitions.values()],
         "skipped": [[s.name, s.reason] for s in submission.skipped],
         "notes": list(submission.notes), "broken": submission.broken,
+        "not_run": dict(submission.not_run),
     }
     _check_size(parcel)
     return parcel
@@ -51,7 +52,8 @@ def parcel_submission(parcel: dict[str, Any]) -> Submission:
         definitions={d.name: d for d in definitions},
         skipped=tuple(Skipped(str(name), str(reason)) for name, reason in parcel["skipped"]),
         notes=tuple(str(note) for note in parcel["notes"]),
-        broken=None if parcel["broken"] is None else str(parcel["broken"]))
+        broken=None if parcel["broken"] is None else str(parcel["broken"]),
+        not_run={str(name): str(where) for name, where in parcel["not_run"].items()})
 
 
 def _file(item: SubmittedFile) -> dict[str, Any]:

@@ -158,6 +158,7 @@ def _one_module(snapshot: Snapshot, wanted: Wanted) -> Submission:
         location=location,
         module=SubmittedFile(f"{stem}.py", analysis.source.encode("utf-8"), False),
         definitions=dict(analysis.definitions),
+        not_run=dict(analysis.not_run),
         skipped=_unique([*skipped, *snapshot.limit_skipped]),
         notes=tuple(notes))
 

@@ -57,6 +57,9 @@ class Submission:
     skipped: tuple[Skipped, ...] = ()
     notes: tuple[str, ...] = ()
     broken: str | None = None
+    # names of `module` that only top-level statements the grader does not run set
+    # (a notebook's test cells, a script's demo), and where: "cell 4, line 2"
+    not_run: dict[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> SubmittedFile | None:
         return self.files.get(name)

@@ -2,11 +2,13 @@
 
 Kept top-level statements: imports, `def`/`async def`/`class` (with their
 decorators), plain and annotated assignments whose value calls nothing but a
-few pure constructors (`np.array`, `int`, `range`, ...) and uses no name that
-only a dropped statement sets, `try:` blocks whose body is only imports, and
-a module's docstring. Everything else (training loops, prints, plots,
-`nnfs.init()`, `np.random.seed(1)`, `if __name__ == "__main__":` blocks) is
-dropped and counted in one note.
+few pure constructors (`np.array`, `int`, `range`, `np.random.default_rng`,
+...) and uses no name that only a dropped statement sets, `try:` blocks whose
+body is only imports, and a module's docstring. Everything else (training
+loops, prints, plots, `nnfs.init()`, `np.random.seed(1)`, `if __name__ ==
+"__main__":` blocks) is dropped and counted in one note; the names only dropped
+statements set are kept with where they are set (`Analysis.not_run`), so that a
+function reading one of them is told why it is undefined.
 
 For a module the kept statements stay on their original lines (dropped ones
 become blank lines), so every line number is the file's. For a notebook the
@@ -50,6 +52,9 @@ PURE_NUMPY = frozenset({"array", "asarray", "zeros", "ones", "full", "empty", "e
                         "float16", "float32", "float64", "int8", "int16", "int32", "int64",
                         "uint8", "bool_", "dtype"})
 _NUMPY_NAMES = frozenset({"np", "numpy"})
+# `rng = np.random.default_rng(42)` at the top, used by the functions: a generator, kept.
+PURE_NUMPY_RANDOM = frozenset({"default_rng", "RandomState", "Generator", "PCG64",
+                               "SeedSequence"})
 
 
 @dataclass
@@ -64,6 +69,8 @@ class Analysis:
     marked: dict[str, list[int | None]] = field(default_factory=dict)  # name -> cells marking it
     parsed: bool = True  # a module that does not compile is returned as it is
     notebook: bool = False
+    # names set only by top-level statements that are not run -> where ("cell 4, line 2")
+    not_run: dict[str, str] = field(default_factory=dict)
 
 
 def definitions_source(text: str, filename: str) -> tuple[str, list[str]]:
@@ -74,14 +81,20 @@ def definitions_source(text: str, filename: str) -> tuple[str, list[str]]:
     reports the SyntaxError where it is; nothing of it runs); a text that is
     not a notebook gives an empty source and the reason as its note.
     """
+    analysis = analyse_file(text, filename)
+    return analysis.source, analysis.notes
+
+
+def analyse_file(text: str, filename: str) -> Analysis:
+    """The Analysis of a module, or of a notebook for a `.ipynb` filename (one that is
+    not a notebook: an empty source, the reason as its note)."""
     if filename.lower().endswith(".ipynb"):
         try:
-            analysis = analyse_notebook(code_cells(text), filename)
+            return analyse_notebook(code_cells(text), filename)
         except NotANotebook as exc:
-            return "", [f"{filename} is {exc.skip_reason}"]
-    else:
-        analysis = analyse_module(text, filename)
-    return analysis.source, analysis.notes
+            return Analysis(filename, "", notes=[f"{filename} is {exc.skip_reason}"],
+                            parsed=False, notebook=True)
+    return analyse_module(text, filename)
 
 
 def source_origin(source: str, line: int) -> tuple[int, int] | None:
@@ -176,7 +189,7 @@ class _Builder:
         self.kept: list[_Kept] = []
         self.future: dict[str, None] = {}
         self.bound: set[str] = set()  # names a kept statement sets
-        self.unset: set[str] = set()  # names only dropped statements set
+        self.unset: dict[str, str] = {}  # names only dropped statements set -> where
         self.dropped = 0
         self.notes: list[str] = []
         self.definitions: dict[str, Definition] = {}
@@ -184,7 +197,7 @@ class _Builder:
         self.marked: dict[str, list[int | None]] = {}
 
     def save(self):
-        return (len(self.kept), dict(self.future), set(self.bound), set(self.unset),
+        return (len(self.kept), dict(self.future), set(self.bound), dict(self.unset),
                 self.dropped, len(self.notes), dict(self.definitions),
                 {k: list(v) for k, v in self.all_definitions.items()},
                 {k: list(v) for k, v in self.marked.items()})
@@ -216,7 +229,7 @@ class _Builder:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             self._keep(node, lines, cell, _import_names(node))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            uses = _definition_time_names(node) & self.unset - self.bound
+            uses = _definition_time_names(node) & self.unset.keys() - self.bound
             if uses:
                 self.notes.append(
                     f"{node.name}{_where(cell, node.lineno)}: its definition uses "
@@ -244,7 +257,9 @@ class _Builder:
             pass  # does nothing: neither kept nor counted
         else:
             self.dropped += 1
-            self.unset |= _stored_names(node) - self.bound
+            where = _where(cell, node.lineno).strip(" ()")
+            for name in _stored_names(node) - self.bound:
+                self.unset.setdefault(name, where)
 
     def _guarded_import(self, node: ast.Try) -> bool:
         """`try:` around imports (and constants saying whether they worked)."""
@@ -259,7 +274,7 @@ class _Builder:
         if not all(_simple_target(t) for t in targets):
             return False
         parts = [p for p in (node.value, getattr(node, "annotation", None)) if p is not None]
-        return all(_pure(p) and not (_loaded_names(p) & self.unset - self.bound) for p in parts)
+        return all(_pure(p) and not (_loaded_names(p) & self.unset.keys() - self.bound) for p in parts)
 
     def _keep(self, node: ast.stmt, lines: list[str], cell: int | None, names: set[str]) -> None:
         decorators = getattr(node, "decorator_list", None)
@@ -268,7 +283,8 @@ class _Builder:
         self.kept.append(_Kept(cell, line, _segment(lines, line, col, node.end_lineno,
                                                     node.end_col_offset)))
         self.bound |= names
-        self.unset -= names
+        for name in names:
+            self.unset.pop(name, None)
 
     def _define(self, definition: Definition) -> None:
         self.definitions.pop(definition.name, None)  # the last definition wins, in its order
@@ -287,7 +303,7 @@ class _Builder:
                          f"{'were' if self.dropped > 1 else 'was'} not run "
                          "(training loops, prints, plots)")
         return Analysis(self.filename, source, self.definitions, notes, self.all_definitions,
-                        self.marked, notebook=self.notebook)
+                        self.marked, notebook=self.notebook, not_run=dict(self.unset))
 
 
 def _where(cell: int | None, line: int) -> str:
@@ -389,8 +405,14 @@ def _pure(value: ast.expr) -> bool:
 def _pure_call(func: ast.expr) -> bool:
     if isinstance(func, ast.Name):
         return func.id in PURE_CALLS
-    return (isinstance(func, ast.Attribute) and func.attr in PURE_NUMPY
-            and isinstance(func.value, ast.Name) and func.value.id in _NUMPY_NAMES)
+    if not isinstance(func, ast.Attribute):
+        return False
+    owner = func.value
+    if isinstance(owner, ast.Name):  # np.array
+        return func.attr in PURE_NUMPY and owner.id in _NUMPY_NAMES
+    return (func.attr in PURE_NUMPY_RANDOM and isinstance(owner, ast.Attribute)  # np.random.X
+            and owner.attr == "random" and isinstance(owner.value, ast.Name)
+            and owner.value.id in _NUMPY_NAMES)
 
 
 def _loaded_names(value: ast.expr) -> set[str]:

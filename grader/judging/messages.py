@@ -21,11 +21,13 @@ _ONE_ELEMENT_ARRAY = (
     "If the array there holds one element (as in `a[i][0] = a[i] + eps`), this line works "
     "on NumPy 1.x, not on the NumPy 2 this grader runs: take the element out first "
     "(`a[i][0] = a[i][0] + eps`, or `a[i] = a[i] + eps`, or `float(a[0])` for a number).")
-# Errors that come from the library's edition, not the student's logic:
-# (exception type, a fragment of its message, what to tell the student).
+# Errors that come from the library's edition, not the student's logic: (exception type,
+# a fragment of its message, a fragment that rules it out, what to tell the student).
+# A ragged list made into an array fails with the same words on every NumPy edition.
 EDITION_ERRORS = (
-    ("ValueError", "setting an array element with a sequence", _ONE_ELEMENT_ARRAY),
-    ("TypeError", "only 0-dimensional arrays can be converted to Python scalars",
+    ("ValueError", "setting an array element with a sequence", "inhomogeneous",
+     _ONE_ELEMENT_ARRAY),
+    ("TypeError", "only 0-dimensional arrays can be converted to Python scalars", None,
      _ONE_ELEMENT_ARRAY),
 )
 
@@ -67,7 +69,8 @@ def in_student_terms(message: str, folders: tuple[str, ...] = ()) -> str:
 def with_edition_hint(kind: str, message: str) -> str:
     """`message` of an exception of type `kind`, with the hint of the edition error it
     is (said once); any other message as it is."""
-    for error_kind, fragment, hint in EDITION_ERRORS:
-        if kind == error_kind and fragment in message and hint not in message:
+    for error_kind, fragment, unless, hint in EDITION_ERRORS:
+        if (kind == error_kind and fragment in message and hint not in message
+                and not (unless and unless in message)):
             return f"{message} {hint}"
     return message

@@ -268,3 +268,18 @@ def test_a_namedtuple_is_a_definition():
     assert "Entry = namedtuple" in source and "LOG" not in source
     assert notes == ["1 top-level statement that does work was not run "
                      "(training loops, prints, plots)"]
+
+
+def test_a_numpy_generator_is_kept_and_names_only_unrun_code_sets_say_where():
+    analysis = analyse_module("import numpy as np\nrng = np.random.default_rng(0)\n"
+                              "legacy = np.random.RandomState(1)\nnp.random.seed(2)\n"
+                              "X, Y = load()\nX = np.zeros(3)\nnoise = np.random.rand(3)\n",
+                              "m.py")
+    assert "rng = np.random.default_rng(0)" in analysis.source
+    assert "legacy = np.random.RandomState(1)" in analysis.source
+    assert "np.random.seed" not in analysis.source and "np.random.rand(" not in analysis.source
+    # X is set again by a kept statement: only Y and noise are left unset
+    assert analysis.not_run == {"Y": "line 5", "noise": "line 7"}
+    cells = analyse_notebook([(1, "import numpy as np"), (3, "params = init()\nkp = 0.8")],
+                             "n.ipynb")
+    assert cells.not_run == {"params": "cell 3, line 1"}
