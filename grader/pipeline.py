@@ -181,7 +181,7 @@ def _plan(pack: Pack, task: Task, submission: Submission, seed: int, options: Op
     return dataclasses.replace(plan, cases=cases, runtime=runtime.name,
                                lines=_line_names(item) if not task.file else str,
                                folders=(str(scratch / "submission"), str(scratch)),
-                               not_run=not_run,
+                               not_run=not_run, also_seen=submission.also_seen,
                                requirements=check_requirements(pack.requirements, task,
                                                                submission)), job
 

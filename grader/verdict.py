@@ -38,6 +38,7 @@ class Planned:
     folders: tuple[str, ...] = ()  # the task's scratch folders, shown relative in messages
     # names only top-level code the grader does not run sets, and where (Submission.not_run)
     not_run: dict[str, str] = field(default_factory=dict)
+    also_seen: tuple[str, ...] = ()  # other code files, not graded (Submission.also_seen)
 
 
 def task_result(plan: Planned, run: RawRun | None) -> TaskResult:
@@ -121,11 +122,21 @@ def _load_message(plan: Planned, error: dict[str, str]) -> str:
         if task.roles:
             named = "; ".join(f"{r.name}: {', '.join(r.aliases[:4])}" for r in task.roles)
             return (f"{source}: {message}; each role is found by name ({named}), "
-                    f"else by what the {task.noun} does")
+                    f"else by what the {task.noun} does{_one_file(plan)}")
         asked = ", ".join(f"`class {n}`" if task.kind == "class" else f"`def {n}(...)`"
                           for n in task.names)
-        return f"{source}: {message}; the task asks for {asked}"
+        return f"{source}: {message}; the task asks for {asked}{_one_file(plan)}"
     return f"{source} raised {kind} while being imported{at}: {_explained(plan, kind, message)}"
+
+
+def _one_file(plan: Planned) -> str:
+    """For an object not found: that only one file is graded, when others were handed in."""
+    if not plan.also_seen:
+        return ""
+    shown = ", ".join(plan.also_seen[:4]) + (", ..." if len(plan.also_seen) > 4 else "")
+    return (f". Only one notebook or module is graded, and it was this one; {shown} "
+            f"{'was' if len(plan.also_seen) == 1 else 'were'} handed in too: put all of "
+            f"the graded code in one file")
 
 
 _UNDEFINED = re.compile(r"name '(\w+)' is not defined")

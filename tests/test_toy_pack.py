@@ -238,3 +238,17 @@ def test_a_function_reading_a_variable_only_unrun_code_sets_is_told_why(tmp_path
     line = module.splitlines().index("factor = int(input())") + 1
     assert f"`factor` is set at line {line} by code the grader does not run" in message
     assert "as a parameter" in message
+
+
+def test_an_object_in_another_file_than_the_one_graded_is_said_so(tmp_path):
+    """One module or notebook is graded: a class handed in beside it, in its own file, is
+    missing, and the message says which other files were handed in and what to do."""
+    functions, counter = MODULE.split("class Tally_Counter:")
+    (tmp_path / "work.py").write_text(functions)
+    (tmp_path / "counter.py").write_text("class Tally_Counter:" + counter.split("\n\n\ndef")[0])
+    report = grade(str(tmp_path), OPTIONS)
+    results = {r.task.id: r for r in report.tasks}
+    assert results["double"].outcome == "passed"
+    assert results["counter"].outcome == "error"
+    message = results["counter"].first_failure.message
+    assert "counter.py was handed in too: put all of the graded code in one file" in message

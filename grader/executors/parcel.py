@@ -34,7 +34,7 @@ def submission_parcel(path: Path, pack: Pack) -> dict[str, Any]:
         "definitions": [dataclasses.asdict(d) for d in submission.definitions.values()],
         "skipped": [[s.name, s.reason] for s in submission.skipped],
         "notes": list(submission.notes), "broken": submission.broken,
-        "not_run": dict(submission.not_run),
+        "not_run": dict(submission.not_run), "also_seen": list(submission.also_seen),
     }
     _check_size(parcel)
     return parcel
@@ -53,7 +53,8 @@ def parcel_submission(parcel: dict[str, Any]) -> Submission:
         skipped=tuple(Skipped(str(name), str(reason)) for name, reason in parcel["skipped"]),
         notes=tuple(str(note) for note in parcel["notes"]),
         broken=None if parcel["broken"] is None else str(parcel["broken"]),
-        not_run={str(name): str(where) for name, where in parcel["not_run"].items()})
+        not_run={str(name): str(where) for name, where in parcel["not_run"].items()},
+        also_seen=tuple(str(name) for name in parcel["also_seen"]))
 
 
 def _file(item: SubmittedFile) -> dict[str, Any]:

@@ -159,6 +159,7 @@ def _one_module(snapshot: Snapshot, wanted: Wanted) -> Submission:
         module=SubmittedFile(f"{stem}.py", analysis.source.encode("utf-8"), False),
         definitions=dict(analysis.definitions),
         not_run=dict(analysis.not_run),
+        also_seen=tuple(c.name for c in candidates if c is not chosen),
         skipped=_unique([*skipped, *snapshot.limit_skipped]),
         notes=tuple(notes))
 

@@ -60,6 +60,8 @@ class Submission:
     # names of `module` that only top-level statements the grader does not run set
     # (a notebook's test cells, a script's demo), and where: "cell 4, line 2"
     not_run: dict[str, str] = field(default_factory=dict)
+    # the other notebooks and modules handed in beside `module`, not graded
+    also_seen: tuple[str, ...] = ()
 
     def get(self, name: str) -> SubmittedFile | None:
         return self.files.get(name)
