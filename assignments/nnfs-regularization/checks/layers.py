@@ -26,6 +26,8 @@ WEIGHT_MISTAKES = {
                   "derivative is added (dweights += ...), the optimizer does the subtracting",
     "l1_ones": "the L1 derivative is np.ones_like(weights) everywhere: set it to -1 where the "
                "weights are negative (dL1[weights < 0] = -1)",
+    "l2_abs": "the L2 gradient is written 2 * lambda * |W|: the derivative of "
+              "lambda * sum(W**2) is 2 * lambda * W, negative where W is",
 }
 BIAS_MISTAKES = {
     "none": "the regularization of the biases is forgotten in backward (only dweights gets "
@@ -40,6 +42,8 @@ BIAS_MISTAKES = {
                   "derivative is added (dbiases += ...), the optimizer does the subtracting",
     "l1_ones": "the L1 derivative is np.ones_like(biases) everywhere: set it to -1 where the "
                "biases are negative (dL1[biases < 0] = -1)",
+    "l2_abs": "the L2 gradient is written 2 * lambda * |b|: the derivative of "
+              "lambda * sum(b**2) is 2 * lambda * b, negative where b is",
 }
 ACCUMULATES = ("the gradients accumulate across calls: `+=` on dweights/dbiases before they "
                "are reset. Each backward must start from np.dot(inputs.T, dvalues) (an "
@@ -128,7 +132,8 @@ def _regularization_terms(parameters, gradient, layer_factors, kind, mistake=Non
     if l1 > 0:
         terms = terms + l1 * (1.0 if mistake == "l1_ones" else np.where(sign_of < 0, -1.0, 1.0))
     if l2 > 0:
-        terms = terms + (1 if mistake == "l2_no_2" else 2) * l2 * parameters
+        magnitude = np.abs(parameters) if mistake == "l2_abs" else parameters
+        terms = terms + (1 if mistake == "l2_no_2" else 2) * l2 * magnitude
     return -terms if mistake == "subtracted" else terms
 
 
@@ -149,7 +154,8 @@ def _bias_variant(a, dvalues, mistake):
 def _relevant(explanations, a, kind):
     """Only the mistakes that change this case's answer (no L1 mistake without L1)."""
     l1, l2 = a["factors"][f"{kind}_l1"], a["factors"][f"{kind}_l2"]
-    keep = {"l2_no_2": l2 > 0, "l1_gradient_sign": l1 > 0, "l1_from_weights": l1 > 0,
+    keep = {"l2_no_2": l2 > 0, "l2_abs": l2 > 0, "l1_gradient_sign": l1 > 0,
+            "l1_from_weights": l1 > 0,
             "l1_ones": l1 > 0, "none": l1 > 0 or l2 > 0, "subtracted": l1 > 0 or l2 > 0}
     return {k: v for k, v in explanations.items() if keep[k]}
 
