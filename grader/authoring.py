@@ -72,10 +72,16 @@ class PackContext:
 
 @dataclass(frozen=True)
 class TaskChecks:
-    """The parent-side half of a task: inputs to try and how to judge outputs."""
+    """The parent-side half of a task: inputs to try and how to judge outputs.
+
+    `explain(case, kind, message)`, optional: when the student's code raised an
+    exception of type `kind` on `case`, the classic mistake that raises it (a first
+    line for the student, "Classic mistake: ..."), or None. Like a judge, it runs in
+    the trusted parent, and one that raises is a grader error."""
 
     cases: Callable[[PackContext], list[Case]]
     judge: Callable[[Case, dict], list[CheckResult]]
+    explain: Callable[[Case, str, str], str | None] | None = None
 
 
 __all__ = [

@@ -320,9 +320,9 @@ def _checks(name: str, root: Path, tasks: list[Task], where: str) -> dict[str, T
                           f"{sorted(ids)}")
     for task_id, entry in checks.items():
         if not (isinstance(entry, TaskChecks) and callable(entry.cases)
-                and callable(entry.judge)):
+                and callable(entry.judge) and (entry.explain is None or callable(entry.explain))):
             raise GraderError(f"{where}: TASKS[{task_id!r}] must be a TaskChecks with "
-                              f"cases and judge")
+                              f"cases and judge (and explain, if any, callable)")
     return checks
 
 

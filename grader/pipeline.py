@@ -144,8 +144,9 @@ def _plan(pack: Pack, task: Task, submission: Submission, seed: int, options: Op
     position = pack.tasks.index(task)
     item = submission.get(task.file) if task.file else submission.module
     source = _source_label(task, submission, item)
-    plan = Planned(task=task, judge=pack.checks[task.id].judge, cases=(), requirements=[],
-                   source=source)
+    checks = pack.checks[task.id]
+    plan = Planned(task=task, judge=checks.judge, explain=checks.explain, cases=(),
+                   requirements=[], source=source)
     if submission.broken:
         return dataclasses.replace(plan, absent=f"{submission.path}: {submission.broken}",
                                    broken=True), None

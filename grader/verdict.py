@@ -30,6 +30,7 @@ class Planned:
     cases: tuple[Case, ...]
     requirements: list[CheckResult]
     source: str  # e.g. "0-l2_reg_cost.py" or "Gradient_Checking_v2a.ipynb (cell 12)"
+    explain: object = None  # (case, kind, message) -> the mistake that raises it, or None
     runtime: str = ""
     absent: str | None = None  # why the task's file is not there (missing, skipped, broken)
     broken: bool = False  # the whole submission could not be read
@@ -196,10 +197,17 @@ def _case_checks(plan: Planned, run: RawRun, index: int,
         at = f" at {error['where']}" if error["where"] else ""
         called = plan.task.function if plan.task.kind == "function" else "your code"
         called += "()" if plan.task.kind == "function" else ""
-        return [CheckResult(f"runs {label}", CORRECTNESS, False,
-                            f"{called} raised {error['type']}{at}: "
-                            f"{_explained(plan, error['type'], error['message'])}",
-                            hidden)], False
+        message = (f"{called} raised {error['type']}{at}: "
+                   f"{_explained(plan, error['type'], error['message'])}")
+        try:
+            mistake = plan.explain(case, error["type"], error["message"]) if plan.explain else None
+        except Exception as exc:  # like a judge's: the pack's fault, said so
+            return [dataclasses.replace(_grader_error(
+                f"explained {label}", f"the explanation of this error raised {exc!r}"),
+                hidden=hidden)], True
+        if mistake:
+            message = f"{mistake}\n{message}"
+        return [CheckResult(f"runs {label}", CORRECTNESS, False, message, hidden)], False
     try:
         judged = plan.judge(case, result["outputs"])
     except Exception as exc:  # a judge must never crash a report; say whose fault it is

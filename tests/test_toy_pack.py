@@ -252,3 +252,24 @@ def test_an_object_in_another_file_than_the_one_graded_is_said_so(tmp_path):
     assert results["counter"].outcome == "error"
     message = results["counter"].first_failure.message
     assert "counter.py was handed in too: put all of the graded code in one file" in message
+
+
+@pytest.mark.parametrize("body, outcome, first_line", [
+    ('x + "2"', "failed", 'Classic mistake: the factor is the string "2", not the number 2.'),
+    ("x / 0", "grader-error", None),  # the pack's explanation raises: the pack's fault
+    ("x.nope", "failed", None),  # an error the pack does not explain: the raised message only
+])
+def test_a_pack_explains_the_classic_mistake_behind_an_error(tmp_path, body, outcome,
+                                                              first_line):
+    (tmp_path / "work.py").write_text(MODULE.replace("return 2 * x", f"return {body}"))
+    result = next(r for r in grade(str(tmp_path / "work.py"), OPTIONS).tasks
+                  if r.task.id == "double")
+    assert result.outcome == outcome
+    message = result.first_failure.message
+    if outcome == "grader-error":
+        assert "broken on purpose" in message and "not a verdict on your code" in message
+    elif first_line:
+        assert message.split("\n")[0] == first_line
+        assert "double() raised TypeError" in message.split("\n")[1]
+    else:
+        assert message.startswith("double() raised AttributeError")

@@ -19,11 +19,11 @@ from grader.authoring import TaskChecks
 from .dropout import dropout_cases, dropout_judge
 from .penalties import gradient_cases, gradient_judge, l1_judge, l2_judge, penalty_cases
 from .pruning import prune_cases, prune_judge
-from .softmax import softmax_cases, softmax_judge
+from .softmax import softmax_cases, softmax_explain, softmax_judge
 from .training import train_cases, train_judge
 
 TASKS = {
-    "stable_softmax": TaskChecks(softmax_cases, softmax_judge),
+    "stable_softmax": TaskChecks(softmax_cases, softmax_judge, softmax_explain),
     "l1_penalty": TaskChecks(penalty_cases, l1_judge),
     "l2_penalty": TaskChecks(penalty_cases, l2_judge),
     "penalty_gradients": TaskChecks(gradient_cases, gradient_judge),

@@ -45,6 +45,16 @@ def softmax_cases(ctx):
             for c in cases]
 
 
+def softmax_explain(case, kind, message):
+    """A row sum without keepdims=True has lost its axis: (rows, classes) / (rows,) does
+    not broadcast (and would divide the wrong way were rows == classes)."""
+    if kind == "ValueError" and "could not be broadcast" in message:
+        return ("Classic mistake: the row sums (or row maxima) are computed without "
+                "keepdims=True, so (rows, classes) meets (rows,): use "
+                "np.sum(e, axis=1, keepdims=True).")
+    return None
+
+
 def softmax_judge(case, outputs):
     a = case.inputs["a"]
     return [compare_naming("softmax of each row", outputs["returned"], case.context["expected"],

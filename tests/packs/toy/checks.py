@@ -14,6 +14,15 @@ def judge_list(case, outputs):
                     f"expected {case.context['expected']}, got {got}")]
 
 
+def explain_double(case, kind, message):
+    """`x + "2"` is the one mistake this pack names when double raises."""
+    if kind == "TypeError" and "'int' and 'str'" in message:
+        return "Classic mistake: the factor is the string \"2\", not the number 2."
+    if kind == "ZeroDivisionError":
+        raise RuntimeError("this explanation is broken on purpose")
+    return None
+
+
 def counter_cases(ctx):
     adds = [int(x) for x in ctx.rng.integers(1, 9, 4)]
     reference = ctx.reference("Counter")()
@@ -38,7 +47,7 @@ def judge_raises(case, outputs):
 
 
 TASKS = {
-    "double": TaskChecks(_numbers, judge_list),
+    "double": TaskChecks(_numbers, judge_list, explain_double),
     "counter": TaskChecks(counter_cases, judge_counter),
     "scaled": TaskChecks(_numbers, judge_scaled),
     "judge_raises": TaskChecks(_numbers, judge_raises),
