@@ -20,5 +20,6 @@ TASKS = {
                                                            l2.backward_judge),
     "forward_propagation_with_dropout": TaskChecks(dropout.forward_cases, dropout.forward_judge),
     "backward_propagation_with_dropout": TaskChecks(dropout.backward_cases,
-                                                    dropout.backward_judge),
+                                                    dropout.backward_judge,
+                                                    dropout.backward_explain),
 }

@@ -226,6 +226,18 @@ def backward_cases(ctx):
     return cases
 
 
+def backward_explain(case, kind, message):
+    """Masks used in each other's layer: their shapes differ, so NumPy refuses."""
+    cache = case.inputs["cache"]
+    D1, D2 = cache[1], cache[6]
+    shapes = [f"({','.join(map(str, mask.shape))})" for mask in (D1, D2)]
+    if (kind == "ValueError" and "could not be broadcast" in message and D1.shape != D2.shape
+            and all(shape in message for shape in shapes)):
+        return ("Classic mistake: the masks are swapped: dA2 is multiplied by D2 (the mask "
+                "layer 2 used in the forward pass) and dA1 by D1.")
+    return None
+
+
 def backward_judge(case, outputs):
     got, a = outputs["returned"], case.inputs
     name = "returns the gradients dict"
