@@ -45,15 +45,18 @@ from grader.formats import FORMATS, read_submission
 from grader.formats.archive import SUFFIXES as ARCHIVE_SUFFIXES
 from grader.formats.snapshot import is_noise
 from grader.output import ensure_folder, write_text
-from grader.class_reports import roster_note, write_class_reports
+from grader.class_reports import DASHBOARD, roster_note, write_class_reports
 from grader.packs import Pack, load_pack
 from grader.pipeline import Options
 from grader.report.batch_terminal import print_summary
+from grader.report.views import terminal_text
 from grader.roster import ClassRoster
 
 EXIT_OK, EXIT_GRADER_FAILURES, EXIT_INTERRUPTED = 0, 1, 2
 FILE_SUFFIXES = (".py", ".ipynb", *ARCHIVE_SUFFIXES)  # removed from a file's name: the student
 SUMMARY = "summary"  # OUT/summary.json: no student may be called so
+RESERVED = {SUMMARY: "the class summary's",  # names whose reports would overwrite a class file
+            Path(DASHBOARD).stem: "the class dashboard's"}
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,15 @@ def run_batch(submissions: str, out: str, options: Options, *, force: bool = Fal
     `executor` grades what is not up to date (default: this machine, grader/executors/)."""
     executor = executor or make_executor()
     root, out_dir = Path(submissions), Path(out)
+    if root.is_file():
+        raise GraderError(f"{root} is a file, not a folder of submissions: grade one "
+                          f"submission with `grade {root}`")
     if not root.is_dir():
         raise GraderError(f"submissions folder not found: {root}")
+    if out_dir.resolve().is_relative_to(root.resolve()):
+        raise GraderError(f"--out {out_dir} is the submissions folder {root} or inside it: it "
+                          "would be read as a student's submission (or written into one); "
+                          "choose a folder outside it")
     if not options.assignment:
         raise GraderError("grade batch needs --assignment")
     pack = load_pack(options.assignment, options.packs)
@@ -111,7 +121,8 @@ def run_batch(submissions: str, out: str, options: Options, *, force: bool = Fal
     write_class_reports(out_dir, summary, class_roster)
     print_summary(console, summary)
     if summary.get("roster"):
-        console.print(roster_note(summary["roster"]), highlight=False)
+        console.print(terminal_text(roster_note(summary["roster"])), highlight=False,
+                      markup=False)
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_GRADER_FAILURES if summary["grader_failures"] else EXIT_OK
@@ -145,8 +156,8 @@ def find_submissions(root: Path, pack: Pack) -> Roster:
     for student, names in found.items():
         if len(names) > 1:
             ungradable[student] = f"several submissions of this name: {', '.join(names)}"
-        elif student == SUMMARY:
-            ungradable[student] = f"the name {SUMMARY!r} is the class summary's; rename it"
+        elif student in RESERVED:
+            ungradable[student] = f"the name {student!r} is {RESERVED[student]}; rename it"
         else:
             submissions[student] = root / names[0]
     return Roster(submissions, ungradable, ignored)

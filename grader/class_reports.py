@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from grader.output import write_text
+from grader.report.views import terminal_text
 from grader.roster import ClassRoster
 
 GRADEBOOK, DASHBOARD = "grades.csv", "index.html"
 STATUSES = ("graded", "grader-error", "missing")
-_FORMULA_START = ("=", "+", "@", "\t", "\r")  # what a spreadsheet would run as a formula
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,8 @@ def gradebook_csv(lines: list[StudentLine], task_ids: list[str], max_score: floa
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     roster_columns = list(roster.columns) if roster else []
-    writer.writerow(["student", *roster_columns, "score", "max_score", "percent",
-                     *(f"task {t}" for t in task_ids), "status", "report"])
+    writer.writerow(["student", *(_cell(c) for c in roster_columns), "score", "max_score",
+                     "percent", *(f"task {t}" for t in task_ids), "status", "report"])
     for line in lines:
         score = line.score
         tasks = {t["id"]: t["score"] for t in line.report["tasks"]} if line.report else {}
@@ -121,7 +122,9 @@ def _number(value: float | None) -> str:
 
 
 def _cell(text: str) -> str:
-    """A text cell that no spreadsheet runs as a formula."""
+    """A text cell (a file name, a roster's cell) that no spreadsheet runs as a formula
+    and no terminal obeys (`views.terminal_text`: `cat grades.csv` stays harmless)."""
+    text = terminal_text(text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

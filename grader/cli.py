@@ -34,6 +34,7 @@ from grader.sandbox.layers import MODES
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 DEFAULTS = Options()
+MAX_SEED = 2 ** 63  # a report's seed stays an exact JSON integer (and batch reuses it)
 
 GRADE_USAGE = """grade SUBMISSION [options]
        grade batch SUBMISSIONS_DIR --assignment NAME --out DIR [options]
@@ -176,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
 def options_from(args: argparse.Namespace) -> Options:
     if args.jobs < 1:
         raise GraderError("-j must be at least 1")
+    if args.seed is not None and not 0 <= args.seed < MAX_SEED:
+        raise GraderError(f"--seed must be between 0 and {MAX_SEED - 1}")
     if args.scratch is not None and not os.path.isdir(args.scratch):
         raise GraderError(f"scratch folder not found: {args.scratch}")
     for folder in args.packs:

@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from grader.batch import SUMMARY, run_batch
+from grader.batch import RESERVED, run_batch
 from grader.errors import GraderError
 from grader.output import write_text
 from grader.pipeline import Options
@@ -109,7 +109,7 @@ def read_repositories(path: str) -> list[Repository]:
         student = words[1] if len(words) == 2 else url.rstrip("/").rsplit("/", 1)[-1]
         student = student.removesuffix(".git")
         if not student or student.startswith(".") or "/" in student or ":" in student \
-                or student == SUMMARY or student == REPOS_FOLDER:
+                or student in RESERVED or student == REPOS_FOLDER:
             raise GraderError(f"{path}, line {number}: {student!r} cannot be a student's name: "
                               f"give one after the URL")
         if student in repositories:

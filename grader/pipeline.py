@@ -150,8 +150,10 @@ def _plan(pack: Pack, task: Task, submission: Submission, seed: int, options: Op
     if submission.broken:
         return dataclasses.replace(plan, absent=f"{submission.path}: {submission.broken}",
                                    broken=True), None
-    if item is None:
-        return dataclasses.replace(plan, absent=_absence(task, submission)), None
+    if item is None:  # handed in but unusable (not UTF-8, a folder): an error, not missing
+        unusable = task.file is not None and submission.skip_reason(task.file) is not None
+        return dataclasses.replace(plan, absent=_absence(task, submission),
+                                   broken=unusable), None
     runtime = runtimes.route(pack.runtimes[task.runtime], imported_modules(item),
                              pack.runtimes)
     cases = cases_for(pack, task.id, seed, position)

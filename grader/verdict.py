@@ -33,7 +33,7 @@ class Planned:
     explain: object = None  # (case, kind, message) -> the mistake that raises it, or None
     runtime: str = ""
     absent: str | None = None  # why the task's file is not there (missing, skipped, broken)
-    broken: bool = False  # the whole submission could not be read
+    broken: bool = False  # handed in, but unreadable (the task's file, or everything)
     # says "line N" of the loaded module as the student knows it ("cell C, line L")
     lines: Callable[[str], str] = str
     folders: tuple[str, ...] = ()  # the task's scratch folders, shown relative in messages
@@ -148,6 +148,9 @@ def _explained(plan: Planned, kind: str, message: str) -> str:
     cause is not their logic: a library's edition, or a name that only code the grader
     does not run sets (a notebook's test cell, a script's demo)."""
     message = with_edition_hint(kind, message)
+    if kind == "NotImplementedError":
+        return (f"{message}: " if message else "") + "this is still the template's stub: " \
+            "write the function's body"
     undefined = _UNDEFINED.search(message) if kind == "NameError" else None
     if undefined and undefined.group(1) in plan.not_run:
         name = undefined.group(1)

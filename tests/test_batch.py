@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, SOLUTIONS, assemble, load_expectations
+from grader.formats import tree_digest
 
 GRADE = Path(sys.executable).parent / "grade"
 EXPECTATIONS = load_expectations()
@@ -272,3 +273,27 @@ def test_ctrl_c_stops_at_once_and_keeps_what_was_graded(tmp_path):
     time.sleep(0.5)
     assert processes_working_in(scratch) == []
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("out", [".", "out", "alice", "alice/reports", "bob/../out"])
+def test_reports_never_go_into_the_submissions_folder(tmp_path, out):
+    folder = tmp_path / "class"
+    (folder / "alice").mkdir(parents=True)
+    (folder / "alice" / "0-l2_reg_cost.py").write_text("x = 1\n")
+    before = tree_digest(folder)
+    result = regrade(folder, folder / out)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert "is the submissions folder" in lines[0] and "choose a folder outside it" in lines[0]
+    assert tree_digest(folder) == before
+
+
+def test_a_file_given_as_the_submissions_folder_says_how_to_grade_it(tmp_path):
+    student = tmp_path / "0-l2_reg_cost.py"
+    student.write_text("x = 1\n")
+    result = regrade(student, tmp_path / "out")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1
+    assert f"is a file, not a folder of submissions: grade one submission with `grade {student}`" \
+        in lines[0]
+    assert not (tmp_path / "out").exists()

@@ -90,6 +90,9 @@ def test_missing_files_still_list_every_task(tmp_path, pack):
     ([str(SOLUTIONS), "--assignment", "nope"], "unknown assignment"),
     ([str(SOLUTIONS), "--json", "/no/such/dir/r.json"], "does not exist"),
     ([str(SOLUTIONS), "--seed", "abc"], "invalid int"),
+    ([str(SOLUTIONS), "--seed", "-5"], "--seed must be between 0 and"),
+    ([str(SOLUTIONS), "--seed", str(2 ** 63)], "--seed must be between 0 and"),
+    ([str(SOLUTIONS), "-j", "0"], "-j must be at least 1"),
     ([str(SOLUTIONS), "--sandbox", "maybe"], "invalid choice"),
     ([], "required"),
 ])

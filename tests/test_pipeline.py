@@ -63,3 +63,17 @@ def test_an_explicit_scratch_folder_is_used_and_left_empty(tmp_path, monkeypatch
     assert report.full_marks
     assert set(run_roots) == {tmp_path}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_task_file_handed_in_but_unreadable_is_an_error_with_its_reason(tmp_path):
+    """Not "missing": the student handed the file in; the report says why it is unusable
+    (here UTF-16, as Windows PowerShell's `>` writes it). A task not handed in is missing."""
+    source = (SOLUTIONS / "0-l2_reg_cost.py").read_text()
+    (tmp_path / "0-l2_reg_cost.py").write_bytes(source.encode("utf-16"))
+    report = grade(str(tmp_path), Options(assignment="regularization", tasks=("0", "1"),
+                                          seed=3))
+    results = {r.task.id: r for r in report.tasks}
+    assert results["0"].outcome == "error" and not results["0"].correct
+    assert "was handed in but could not be used: UTF-16 text" in \
+        results["0"].first_failure.message
+    assert results["1"].outcome == "missing"

@@ -60,6 +60,12 @@ def outcomes(report) -> dict[str, str]:
     return {r.task.id: r.outcome for r in report.tasks}
 
 
+def graded_module(folder: Path, module: str, task: str):
+    """The result of `task` when `module` is handed in as folder/work.py."""
+    (folder / "work.py").write_text(module)
+    return next(r for r in grade(str(folder / "work.py"), OPTIONS).tasks if r.task.id == task)
+
+
 def test_a_notebook_grades_with_every_capability():
     before = tree_digest(NOTEBOOK.parent)
     report = grade(str(NOTEBOOK), OPTIONS)
@@ -261,9 +267,7 @@ def test_an_object_in_another_file_than_the_one_graded_is_said_so(tmp_path):
 ])
 def test_a_pack_explains_the_classic_mistake_behind_an_error(tmp_path, body, outcome,
                                                               first_line):
-    (tmp_path / "work.py").write_text(MODULE.replace("return 2 * x", f"return {body}"))
-    result = next(r for r in grade(str(tmp_path / "work.py"), OPTIONS).tasks
-                  if r.task.id == "double")
+    result = graded_module(tmp_path, MODULE.replace("return 2 * x", f"return {body}"), "double")
     assert result.outcome == outcome
     message = result.first_failure.message
     if outcome == "grader-error":
@@ -273,3 +277,23 @@ def test_a_pack_explains_the_classic_mistake_behind_an_error(tmp_path, body, out
         assert "double() raised TypeError" in message.split("\n")[1]
     else:
         assert message.startswith("double() raised AttributeError")
+
+
+@pytest.mark.parametrize("ending, calls", [("return 2 * x", 5),  # one call per number
+                                           ("raise ValueError('boom')", 1)])  # the first
+def test_what_the_students_code_printed_is_in_the_report(tmp_path, ending, calls):
+    """print() goes to a pipe (block-buffered): the child flushes it before it exits,
+    whether the function returned or raised."""
+    body = f"print('double of', x, end='!')\n    {ending}"
+    result = graded_module(tmp_path, MODULE.replace("return 2 * x", body), "double")
+    assert result.output.count("double of") == calls and result.output.endswith("!")
+
+
+def test_the_templates_stub_is_said_to_be_one(tmp_path):
+    """`raise NotImplementedError` has no message of its own: the report gives one."""
+    result = graded_module(tmp_path, MODULE.replace("return 2 * x", "raise NotImplementedError"),
+                           "double")
+    assert result.outcome == "failed"
+    assert result.first_failure.message.endswith(
+        "raised NotImplementedError at line 7: raise NotImplementedError: this is still the "
+        "template's stub: write the function's body")

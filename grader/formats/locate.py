@@ -6,6 +6,7 @@ graded names with real bodies, reduced to definitions-only source.
 """
 from __future__ import annotations
 
+import difflib
 import posixpath
 import re
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from grader.formats.snapshot import MAX_FILE_BYTES, Snapshot, Unusable, limit_fo
 from grader.formats.source import Analysis, analyse_module, analyse_notebook
 
 _CODE_SUFFIXES = (".ipynb", ".py")
+_ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".rar", ".7z")
 _SINGLE_KINDS = ("module", "notebook")
 
 
@@ -65,6 +67,11 @@ def _task_files(snapshot: Snapshot, wanted: Wanted) -> Submission:
         folder, base = posixpath.split(name)
         if base in wanted_names:
             holders.setdefault(folder, set()).add(base)
+    archives = sorted(name for name in snapshot.entries if name.lower().endswith(_ARCHIVES))
+    if not holders and archives:
+        return _broken(snapshot, f"no task file was found, but {archives[0]} is an archive "
+                                 "inside the submission, which the grader does not open: hand "
+                                 "in the files themselves (or one archive of them)")
     location = ""
     if holders and not holders.get(""):
         best = max(len(found) for found in holders.values())
@@ -86,11 +93,66 @@ def _task_files(snapshot: Snapshot, wanted: Wanted) -> Submission:
             continue
         base = posixpath.basename(name)
         files[base] = SubmittedFile(base, data, entry.executable)
+    skipped += _lookalikes(snapshot, wanted, location, holders, files, skipped)
     notes = list(snapshot.notes)
     if location:
         notes.append(f"task files found in {location}/")
     return Submission(path=snapshot.path, format=snapshot.kind, location=location, files=files,
                       skipped=_unique([*skipped, *snapshot.limit_skipped]), notes=tuple(notes))
+
+
+_COPY_MARK = re.compile(r"(\s*\(\d+\)|[ _-]+(copy|copie|kopie)( \d+)?)$", re.IGNORECASE)
+_TASK_NUMBER = re.compile(r"^\d+-")
+
+
+def _lookalikes(snapshot: Snapshot, wanted: Wanted, location: str,
+                holders: dict[str, set[str]], files: dict[str, SubmittedFile],
+                skipped: list[Skipped]) -> list[Skipped]:
+    """Why each task file that is not in the graded folder is not there, when something
+    handed in explains it: a folder of that name, a file named almost so, the file in
+    another folder. Recorded under the task file's name,
+    so that its task says so instead of "not found"."""
+    folder = f"{location}/" if location else ""
+    explained = {s.name for s in skipped}
+    beside = [name for name in files if name not in wanted.files]
+    found = []
+    for task_file in wanted.files:
+        path = folder + task_file
+        if task_file in files or path in explained or task_file in explained:
+            continue
+        others = sorted(place for place, names in holders.items()
+                        if task_file in names and place != location)
+        similar = [name for name in beside if _looks_like(name, task_file)]
+        if path in snapshot.folders:
+            reason = "a folder of that name, not a file"
+        elif similar:
+            case = " (names are case-sensitive)" if similar[0].lower() == task_file.lower() else ""
+            reason = (f"handed in as {similar[0]!r}: the grader looks for exactly "
+                      f"{task_file!r}{case}: rename the file")
+        elif others:
+            reason = (f"it is in {others[0]}/, but the other task files are in "
+                      f"{location or 'the top folder'}{'/' if location else ''}: put every "
+                      "task file in one folder")
+        else:
+            continue
+        found.append(Skipped(path, reason))
+    return found
+
+
+def _looks_like(name: str, task_file: str) -> bool:
+    """`name` is `task_file` saved under a slightly different name: another case, spaces,
+    a copy's " (1)", a ".txt" added or ".py" lost, one letter off; never another task's
+    number."""
+    def plain(text: str) -> str:
+        text = text.casefold().strip()
+        for suffix in (".txt", ".py"):
+            text = text.removesuffix(suffix)
+        return _COPY_MARK.sub("", text).replace(" ", "")
+    number = _TASK_NUMBER.match(task_file)
+    if number and not name.startswith(number.group(0)):
+        return False
+    a, b = plain(name), plain(task_file)
+    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= 0.9
 
 
 # ------------------------------------------------------------------ notebook and class packs

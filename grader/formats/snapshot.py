@@ -9,10 +9,13 @@ Nothing is ever written where the submission lives.
 from __future__ import annotations
 
 import errno
+import io
 import math
 import os
 import posixpath
+import re
 import stat
+import tokenize
 from dataclasses import dataclass
 from typing import Callable
 
@@ -163,14 +166,65 @@ class Snapshot:
             self._total += len(data)
             if name.lower().endswith(TEXT_SUFFIXES):
                 try:
-                    data.decode("utf-8")
-                except UnicodeDecodeError:
-                    self._cache[name] = Unusable("not UTF-8 text")
-                    raise self._cache[name] from None
+                    data, declared = as_utf8(name, data)
+                except Unusable as exc:
+                    self._cache[name] = exc
+                    raise
+                if declared:
+                    self.notes.append(f"{name} declares its encoding ({declared}): read as such")
             self._cache[name] = cached = data
         if len(cached) > limit:
             raise too_large(len(cached), limit)
         return cached
+
+
+def as_utf8(name: str, data: bytes) -> tuple[bytes, str | None]:
+    """A text file's bytes as UTF-8, and the encoding it declared when it was not UTF-8.
+
+    A `.py` file may declare another encoding on its first two lines (PEP 263:
+    `# -*- coding: latin-1 -*-`), which Python honours: it is transcoded, its
+    declaration now saying utf-8, so that every later step reads UTF-8. Anything
+    else that is not UTF-8 raises Unusable saying what the file is and what to do.
+    """
+    try:
+        data.decode("utf-8")
+        return data, None
+    except UnicodeDecodeError as exc:
+        error = exc
+    if name.lower().endswith(".py"):
+        transcoded = _declared_to_utf8(data)
+        if transcoded:
+            return transcoded
+    raise Unusable(_not_utf8(data, error))
+
+
+_CODING = re.compile(r"^([ \t\f]*#.*?coding[:=][ \t]*)([-\w.]+)", re.MULTILINE)
+
+
+def _declared_to_utf8(data: bytes) -> tuple[bytes, str] | None:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return None
+    head, sep, rest = text.partition("\n")
+    second, sep2, rest = rest.partition("\n")
+    head, count = _CODING.subn(r"\1utf-8", head, count=1)
+    if not count:
+        second = _CODING.sub(r"\1utf-8", second, count=1)
+    return (head + sep + second + sep2 + rest).encode("utf-8"), encoding
+
+
+def _not_utf8(data: bytes, error: UnicodeDecodeError) -> str:
+    """What a file that is not UTF-8 is, as a student can act on it."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return ("UTF-16 text, which Python cannot read (Windows Notepad and PowerShell's `>` "
+                "save files so): save it as UTF-8")
+    if b"\0" in data[:4096]:
+        return "not text (binary data): hand in the source file itself"
+    line = data[:error.start].count(b"\n") + 1
+    return (f"not UTF-8 text (line {line}: byte 0x{data[error.start]:02X}, e.g. an accent "
+            "saved as Windows-1252 or Latin-1): save the file as UTF-8")
 
 
 def read_regular_file(path: str, limit: int) -> bytes:

@@ -14,7 +14,8 @@ import re
 
 # Not after a dot: `tf.keras.layers` is already in public terms.
 _MODULE_PATH = re.compile(r"(?<![\w.])(?:tensorflow|tf_keras|keras)(?:\.[A-Za-z_]\w*)+")
-_ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[\w.@+-]+/)+([\w.@+-]*)")
+# Not after a word, a dot, `~`, `/` or `:`: a URL (`http://host/p.png`) is no folder.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~/:])/(?:[\w.@+-]+/)+([\w.@+-]*)")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 _ONE_ELEMENT_ARRAY = (

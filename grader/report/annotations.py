@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from grader.report.views import first_failure
+from grader.report.views import first_failure, terminal_text
 
 FORMAT_VERSION = 1
 DESCRIPTION = 'GitHub Actions annotations of the failing files'
@@ -39,8 +39,9 @@ def render(report: dict[str, Any]) -> str:
 
 
 def _data(text: str) -> str:
-    """A workflow command's message: %, CR and LF escaped (GitHub's rules)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: %, CR and LF escaped (GitHub's rules), and no
+    escape sequence for the job's log, which shows the line (`views.terminal_text`)."""
+    return terminal_text(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _property(text: str) -> str:

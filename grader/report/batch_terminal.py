@@ -1,4 +1,7 @@
-"""What `grade batch` prints: who is being graded while it runs, then the class summary."""
+"""What `grade batch` prints: who is being graded while it runs, then the class summary.
+
+Students' names are their files' names: printed as plain text (`views.terminal_text`),
+never as rich markup nor as escape sequences."""
 from __future__ import annotations
 
 import threading
@@ -7,6 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.progress import TimeRemainingColumn
 from rich.table import Table
+
+from grader.report.views import terminal_text
 
 
 class Board:
@@ -25,7 +30,7 @@ class Board:
     def __enter__(self) -> Board:
         if self._console.is_terminal:
             self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
                 console=self._console, transient=False)
             self._progress.__enter__()
@@ -38,17 +43,19 @@ class Board:
 
     def started(self, student: str) -> None:
         with self._lock:
-            self._grading.append(student)
+            self._grading.append(terminal_text(student))
             self._show()
 
     def finished(self, student: str, outcome: str) -> None:
         """`outcome`: a few words on what became of the submission (its score, ...)."""
         with self._lock:
-            if student in self._grading:
-                self._grading.remove(student)
+            shown = terminal_text(student)
+            if shown in self._grading:
+                self._grading.remove(shown)
             self._done += 1
             if self._progress is None:
-                self._console.print(f"[{self._done}/{self._total}] {student}: {outcome}",
+                self._console.print(terminal_text(f"[{self._done}/{self._total}] {student}: "
+                                                  f"{outcome}"),
                                     highlight=False, markup=False)
             else:
                 self._progress.advance(self._bar)
@@ -84,12 +91,14 @@ def print_summary(console: Console, summary: dict) -> None:
     _print_named(console, summary["ungradable"], "ungradable (no score)", "yellow")
     _print_named(console, summary["grader_failures"], "grader failures", "red")
     if summary["ignored"]:
-        console.print(f"not submissions, ignored: {', '.join(sorted(summary['ignored']))}",
+        console.print(terminal_text("not submissions, ignored: "
+                                    + ", ".join(sorted(summary["ignored"]))),
                       highlight=False, markup=False)
     if summary["interrupted"]:
         console.print(f"interrupted: {len(summary['not_graded'])} submissions not graded; "
                       f"run the same command again to grade them", style="red", highlight=False)
-    console.print(f"reports in {summary['reports']}", highlight=False, markup=False)
+    console.print(terminal_text(f"reports in {summary['reports']}"), highlight=False,
+                  markup=False)
 
 
 def _print_named(console: Console, named: dict[str, str], label: str, style: str) -> None:
@@ -97,4 +106,4 @@ def _print_named(console: Console, named: dict[str, str], label: str, style: str
         return
     console.print(f"{len(named)} {label}:", style=style, highlight=False)
     for student, reason in sorted(named.items()):
-        console.print(f"  {student}: {reason}", highlight=False, markup=False)
+        console.print(terminal_text(f"  {student}: {reason}"), highlight=False, markup=False)

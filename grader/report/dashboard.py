@@ -14,17 +14,14 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from grader.report import charts
+from grader.report.html import page_environment
 from grader.report.named_mistakes import named_mistakes
 from grader.report.views import first_failure, first_line
 
 TOP_MISTAKES = 8
 INCIDENTS = ("timeout", "grader-error")
-_ENV = Environment(loader=PackageLoader("grader.report", "templates"),
-                   autoescape=select_autoescape(["html", "j2"]),
-                   trim_blocks=True, lstrip_blocks=True)
+_ENV = page_environment()
 
 
 @dataclass(frozen=True)

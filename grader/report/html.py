@@ -8,17 +8,41 @@ machine's paths nor, for students, what hidden checks were run on
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from grader.models import CORRECTNESS, CheckResult, Report, TaskResult
 from grader.report.public import Paths, public_source, shown_message, shown_submission
+from grader.report.views import valid_unicode
 
-_ENV = Environment(loader=PackageLoader("grader.report", "templates"),
-                   autoescape=select_autoescape(["html", "j2"]),
-                   trim_blocks=True, lstrip_blocks=True)
+
+def page_environment() -> Environment:
+    """The jinja environment of every HTML page (this report, the class dashboard): every
+    text is escaped (autoescape) and valid Unicode, a link to a file is `file_href`."""
+    environment = Environment(loader=PackageLoader("grader.report", "templates"),
+                              autoescape=select_autoescape(["html", "j2"]),
+                              trim_blocks=True, lstrip_blocks=True, finalize=_valid_text)
+    environment.filters["file_href"] = file_href
+    return environment
+
+
+def file_href(file_name: str) -> str:
+    """A relative link to the file `file_name` in the page's folder: every byte of the name
+    percent-encoded but letters, digits and `_.-~` (so no `javascript:`, `?` or `#`), the
+    bytes of a name that is not UTF-8 included."""
+    return quote(os.fsencode(file_name), safe="")
+
+
+def _valid_text(value):
+    """What a `{{ ... }}` shows: strings (markup of ours included) as valid Unicode."""
+    return value.__class__(valid_unicode(value)) if isinstance(value, str) else value
+
+
+_ENV = page_environment()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from grader.models import Report
 from grader.report.public import Paths, public_source
+from grader.report.views import valid_unicode_tree
 
 SCHEMA_VERSION = 1
 
@@ -15,7 +16,8 @@ def to_dict(report: Report, additions: dict[str, Any] | None = None) -> dict[str
     (`title`; `source`: what was graded and what was skipped; per task `source`,
     `runtime`, `roles`, `notes`, `score_explanation`; a caller's `additions`, such
     as the batch's `input_digest`). Messages are complete (hidden checks included:
-    this report is the instructor's), without the grading machine's paths."""
+    this report is the instructor's), without the grading machine's paths. Every text is
+    valid Unicode (`views.valid_unicode`), whatever a student's code raised or printed."""
     paths = Paths(report.submission)
     data = {
         "schema_version": SCHEMA_VERSION,
@@ -61,7 +63,7 @@ def to_dict(report: Report, additions: dict[str, Any] | None = None) -> dict[str
         if key in data:
             raise ValueError(f"a report addition may not replace {key!r}")
         data[key] = value
-    return data
+    return valid_unicode_tree(data)
 
 
 def render(report: Report, additions: dict[str, Any] | None = None) -> str:

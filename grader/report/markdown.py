@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.report.views import first_failure, first_line, markdown_text
+from grader.report.views import first_failure, first_line, markdown_cell, markdown_text
 
 FORMAT_VERSION = 1
 DESCRIPTION = 'a Markdown summary for a CI job page ($GITHUB_STEP_SUMMARY)'
@@ -40,8 +40,8 @@ def _head(report: dict[str, Any]) -> list[str]:
         first = first_failure(task)
         where = task.get("source") or task.get("file") or ""
         label = f"{task['id']} {task['title']}" + (f" ({where})" if where else "")
-        failing = markdown_text(first_line(first["name"], 120)) if first else ""
-        lines.append(f"| {markdown_text(label)} | {task['score']:g} / {task['max_score']:g} | "
+        failing = markdown_cell(first_line(first["name"], 120)) if first else ""
+        lines.append(f"| {markdown_cell(label)} | {task['score']:g} / {task['max_score']:g} | "
                      f"{STATUS.get(task['outcome'], task['outcome'])} | {failing} |")
     return lines + [""]
 

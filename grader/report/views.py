@@ -11,6 +11,12 @@ from typing import Any
 CORRECTNESS = "correctness"
 _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")  # markup anywhere in a line
 _MARKDOWN_LEADING = re.compile(r"^(\s*\d*)([#+\-=.)])")  # a heading or list item at line start
+_SURROGATE = re.compile("[\ud800-\udfff]")  # no UTF-8 for them: writing one fails
+# What a terminal would obey rather than show: C0 and C1 controls but tab and line feed
+# (ESC starts colours, OSC 8 links, window titles, screen clears), bidi overrides
+# (which reorder what is shown), and lone surrogates.
+_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+                               "\ud800-\udfff]")
 
 
 def first_failure(task: dict[str, Any]) -> dict[str, Any] | None:
@@ -46,6 +52,44 @@ def markdown_text(text: str) -> str:
     return "  \n".join(lines)
 
 
+def markdown_cell(text: str) -> str:
+    """`text` shown as written in one cell of a Markdown table: on one line (a line break
+    would end the table's row), every character of markup escaped (`markdown_text`)."""
+    return markdown_text(" ".join(text.splitlines()))
+
+
 def first_line(text: str, limit: int = 300) -> str:
     line = text.strip().split("\n", 1)[0]
     return line if len(line) <= limit else line[:limit - 1] + "\u2026"
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with each lone surrogate (from a student's string or a file name that is not
+    UTF-8) as U+FFFD, so that it can be written as UTF-8 and read by strict JSON parsers."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def valid_unicode_tree(value: Any) -> Any:
+    """`value` (a report's plain data) with `valid_unicode` applied to every string in it."""
+    if isinstance(value, str):
+        return valid_unicode(value)
+    if isinstance(value, dict):
+        return {valid_unicode_tree(key): valid_unicode_tree(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [valid_unicode_tree(item) for item in value]
+    return value
+
+
+def terminal_text(text: str) -> str:
+    """`text` as a terminal shows it without obeying it: every control character a terminal
+    would act on written as its Python escape (`\\x1b`), so the student's message is still
+    read whole. Print it as plain text (rich `Text`, or `markup=False`): never as markup."""
+    return _TERMINAL_CONTROL.sub(_escaped, text.replace("\r\n", "\n"))
+
+
+def _escaped(match: re.Match) -> str:
+    character = match.group(0)
+    if _SURROGATE.match(character):
+        return "\ufffd"
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

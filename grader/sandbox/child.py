@@ -62,7 +62,19 @@ def run_child(job: Job, probes: ModuleType | None) -> NoReturn:
         _run(job, probes)
     except BaseException:  # noqa: B036 - a broken harness must still exit quietly
         pass
+    _flush_printed()
     os._exit(0)
+
+
+def _flush_printed() -> None:
+    """What the student printed may still sit in the interpreter's buffers (a pipe is
+    block-buffered), which os._exit does not flush: without this, a report lost every
+    print() but the stderr ones."""
+    for stream in (sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: B036 - closed or replaced by the student: nothing to keep
+            pass
 
 
 def _run(job: Job, probes: ModuleType | None) -> None:

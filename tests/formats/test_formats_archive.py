@@ -222,3 +222,11 @@ def test_escaping_names_do_not_decide_where_the_task_files_are(tmp_path):
     submission = read_submission(str(path), MODULE_PACK)
     assert submission.location == "hw"
     assert list(submission.files) == [TASK_FILES[0]]
+
+
+def test_an_archive_inside_the_archive_is_named_not_not_found(tmp_path):
+    inner = make_zip(tmp_path / "inner.zip", [(TASK_FILES[0], b"x = 1\n", 0o100644)])
+    outer = make_zip(tmp_path / "outer.zip", [("inner.zip", inner.read_bytes(), 0o100644)])
+    broken = read_submission(str(outer), MODULE_PACK).broken
+    assert broken.startswith("no task file was found, but inner.zip is an archive inside the "
+                             "submission, which the grader does not open")

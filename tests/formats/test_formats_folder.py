@@ -59,7 +59,7 @@ def test_every_skip_reason_a_student_understands(tmp_path):
     submission = read_submission(str(tmp_path), MODULE_PACK)
     why = reasons(submission)
     assert why[TASK_FILES[0]] == "larger than 1 MB (1.5 MB)"
-    assert why[TASK_FILES[1]] == "not UTF-8 text"
+    assert why[TASK_FILES[1]].startswith("not UTF-8 text (line 1: byte 0xE9")
     assert why[TASK_FILES[2]] == "a symbolic link"
     assert why["pipe.py"] == "not a regular file (FIFO)"
     assert "data.bin" in submission.files  # only .py and .ipynb must be UTF-8
@@ -197,3 +197,53 @@ def test_what_is_not_a_submission_is_a_grader_error(tmp_path):
     os.mkfifo(tmp_path / "pipe.py")
     with pytest.raises(GraderError, match="not a regular file"):
         open_submission(str(tmp_path / "pipe.py"))
+
+
+SOURCE = "def l2_reg_cost():\n    return 'co\u00fbt'\n"
+
+
+@pytest.mark.parametrize("data, fragment", [
+    ("# r\u00e9gularisation\n".encode("latin-1") + SOURCE.encode("latin-1"),
+     "not UTF-8 text (line 1: byte 0xE9"),
+    (SOURCE.encode("utf-16"), "UTF-16 text"),
+    (bytes(range(256)), "not text (binary data)"),
+])
+def test_text_that_is_not_utf8_says_what_it_is(tmp_path, data, fragment):
+    make(tmp_path, {TASK_FILES[0]: data})
+    before = tree_digest(tmp_path)
+    reason = read_submission(str(tmp_path), MODULE_PACK).skip_reason(TASK_FILES[0])
+    assert reason.startswith(fragment) and ("save" in reason or "hand in" in reason)
+    assert tree_digest(tmp_path) == before
+
+
+def test_a_declared_encoding_is_honoured_as_python_does(tmp_path):
+    declared = "#!/usr/bin/env python3\n# -*- coding: latin-1 -*-\n" + SOURCE
+    make(tmp_path, {TASK_FILES[0]: declared.encode("latin-1")})
+    submission = read_submission(str(tmp_path), MODULE_PACK)
+    task = submission.get(TASK_FILES[0])
+    assert task.text == declared.replace("latin-1", "utf-8")  # same lines, now UTF-8
+    assert any("declares its encoding (iso-8859-1)" in note for note in submission.notes)
+    assert (tmp_path / TASK_FILES[0]).read_bytes() == declared.encode("latin-1")
+
+
+@pytest.mark.parametrize("handed_in, fragment", [
+    ("0-L2_reg_cost.py", "handed in as '0-L2_reg_cost.py': the grader looks for exactly "
+                         "'0-l2_reg_cost.py' (names are case-sensitive): rename the file"),
+    ("0-l2_reg_cost (1).py", "handed in as '0-l2_reg_cost (1).py'"),
+    ("0-l2_reg_cost.py.txt", "handed in as '0-l2_reg_cost.py.txt'"),
+    ("0-l2_reg_coût.py", "handed in as '0-l2_reg_coût.py'"),
+    ("0-l2_reg_cost.py/x.py", "a folder of that name, not a file"),
+    ("other/0-l2_reg_cost.py", "it is in other/, but the other task files are in the top "
+                               "folder: put every task file in one folder"),
+])
+def test_a_task_file_handed_in_under_another_name_or_place_is_never_not_found(
+        tmp_path, handed_in, fragment):
+    make(tmp_path, {handed_in: "x = 1\n", TASK_FILES[1]: "x = 1\n"})
+    submission = read_submission(str(tmp_path), MODULE_PACK)
+    assert fragment in submission.skip_reason(TASK_FILES[0])
+    assert submission.skip_reason(TASK_FILES[2]) is None  # nothing like it: plainly missing
+
+
+def test_another_task_number_is_not_a_lookalike(tmp_path):
+    make(tmp_path, {TASK_FILES[2]: "x = 1\n"})  # 2-l2_reg_cost.py, one digit off task 0's
+    assert read_submission(str(tmp_path), MODULE_PACK).skip_reason(TASK_FILES[0]) is None

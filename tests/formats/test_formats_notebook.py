@@ -36,9 +36,10 @@ def test_a_single_module_for_a_notebook_pack_is_definitions_only(tmp_path):
 def test_a_module_that_is_not_utf8(tmp_path):
     path = tmp_path / TASK_FILES[0]
     path.write_bytes("s = 'caf\xe9'\n".encode("latin-1"))
-    assert read_submission(str(path), MODULE_PACK).skip_reason(TASK_FILES[0]) == "not UTF-8 text"
+    reason = read_submission(str(path), MODULE_PACK).skip_reason(TASK_FILES[0])
+    assert reason.startswith("not UTF-8 text (line 1: byte 0xE9")
     broken = read_submission(str(path), NOTEBOOK_PACK).broken
-    assert broken == f"{TASK_FILES[0]} cannot be used: not UTF-8 text"
+    assert broken == f"{TASK_FILES[0]} cannot be used: {reason}"
 
 
 def test_a_notebook_given_as_the_path(tmp_path):
