@@ -13,10 +13,13 @@ meant then; the imports requirement still says it is not the allowed form.
 `tf.contrib` is gone from TensorFlow 2; the few calls these courses used are
 given back with TensorFlow 1.x's own semantics (see `_contrib`), so such code
 is judged for what it computes: e.g. `l2_regularizer` halves the loss, and the
-pack's judge can say that this is TF 1.x's formula, not the one asked.
+pack's judge can say that this is TF 1.x's formula, not the one asked. Students
+of TensorFlow 2 write `import tensorflow as tf` too: a name that only TensorFlow
+2 has (`tf.random.set_seed`, `tf.initializers.VarianceScaling`) is TensorFlow
+2's (see `_Edition`), not an AttributeError.
 """
 import builtins
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 ENV = {
     "TF_USE_LEGACY_KERAS": "1",
@@ -44,16 +47,38 @@ def warm_up(probes) -> None:
 
 def student_builtins() -> dict:
     """The builtins of the student's module: `import tensorflow` gives the v1 API."""
+    import tensorflow as v2
     import tensorflow.compat.v1 as v1
     if not hasattr(v1, "contrib"):
         v1.contrib = _contrib(v1)
+    edition = _Edition(v1.__name__, v1, v2)
     real_import = builtins.__import__
 
     def edition_import(name, globals=None, locals=None, fromlist=(), level=0):
         if name == "tensorflow" and level == 0:
-            return v1
+            return edition
         return real_import(name, globals, locals, fromlist, level)
     return {**vars(builtins), "__import__": edition_import}
+
+
+class _Edition(ModuleType):
+    """A module of the v1 API whose names missing from v1 are TensorFlow 2's, at every
+    level: `tf.random.set_seed` is v2's, `tf.layers` and `tf.random.uniform` are v1's."""
+
+    def __init__(self, name, first, fallback):
+        super().__init__(name)
+        self.__dict__.update(_first=first, _fallback=fallback)
+
+    def __getattr__(self, attribute):
+        first, fallback = self.__dict__["_first"], self.__dict__["_fallback"]
+        if not hasattr(first, attribute) and hasattr(fallback, attribute):
+            return getattr(fallback, attribute)
+        found = getattr(first, attribute)  # missing from both: v1's own AttributeError
+        other = getattr(fallback, attribute, None)
+        if isinstance(found, ModuleType) and isinstance(other, ModuleType) and found is not other:
+            found = _Edition(getattr(found, "__name__", attribute), found, other)
+        self.__dict__[attribute] = found
+        return found
 
 
 def _contrib(tf) -> SimpleNamespace:

@@ -37,9 +37,9 @@ def dropout_forward_judge(case, outputs):
     side_effects = leaves_unchanged(case, outputs, ["X", "weights"],
                                     hints=lambda found: _aliased_weights(case, got, found))
     if not isinstance(got, dict):
-        return [verdict("returns the cache dict", False,
-                        f"expected a dict with {', '.join(wanted)}; got {describe(got)}"),
-                side_effects]
+        wrong = verdict("returns the cache dict", False,
+                        f"expected a dict with {', '.join(wanted)}; got {describe(got)}")
+        return [wrong] if got is None else [wrong, side_effects]  # a stub earns nothing
     missing = [k for k in wanted if k not in got]
     checks = [verdict("cache holds A0..AL and D1..D(L-1)", not missing,
                       f"missing keys: {', '.join(missing)}"), side_effects]

@@ -74,9 +74,18 @@ def step_expected(ctx, hyperparameter):
 def judge_gd(case, outputs, hyperparameter, explanations):
     """Judge one step of task 1 (hyperparameter lambtha) or task 5 (keep_prob);
     `explanations` is the task's table of classic mistakes (keys known to backprop)."""
-    return [_judge_step(case, outputs, hyperparameter, explanations),
-            leaves_unchanged(case, outputs, ["cache", "Y"], may_add_keys=("cache",),
-                             hints=lambda found: _side_effect_hint(case, outputs, found))]
+    step = _judge_step(case, outputs, hyperparameter, explanations)
+    if _untouched(case, outputs):  # a stub earns nothing for leaving cache and Y alone
+        return [step]
+    return [step, leaves_unchanged(case, outputs, ["cache", "Y"], may_add_keys=("cache",),
+                                   hints=lambda found: _side_effect_hint(case, outputs, found))]
+
+
+def _untouched(case, outputs):
+    """Whether the call left every weight as it was (did nothing, as a stub does)."""
+    got, old = outputs.get("weights"), case.inputs["weights"]
+    return isinstance(got, dict) and set(got) == set(old) and all(
+        to_array(got[k]) is not None and np.array_equal(to_array(got[k]), old[k]) for k in old)
 
 
 def _layer_keys(L):

@@ -65,7 +65,11 @@ def l2_tf_cost_judge(case, outputs):
     mistakes = [("a single total (tf.losses.get_regularization_loss(), singular): the task "
                  "wants one entry per regularized layer", cost + losses.sum()),
                 ("the regularization losses without the cost", losses),
-                ("everything summed into one number", np.sum(cost + losses))]
+                ("everything summed into one number", np.sum(cost + losses)),
+                ("the regularization is added twice: cost + "
+                 "tf.losses.get_regularization_loss() + tf.losses.get_regularization_losses()"
+                 "; add only the list, get_regularization_losses()", cost + losses.sum() + losses),
+                ("each layer's L2 loss is counted twice", cost + 2 * losses)]
     return [compare_arrays("cost + each layer's L2 loss, one entry per regularized layer",
                            outputs.get("result"), cost + losses,
                            what="the returned tensor's value", mistakes=mistakes, **F32)]
@@ -97,7 +101,11 @@ def _apply(activation, z):
 
 
 def _dense_variables(case, outputs):
-    """(kernel, bias, failing check or None) from the variables the student's graph made."""
+    """(kernel, bias, failing check or None) from the variables the student's graph made.
+
+    A layer built by hand may keep its kernel as (n, n0) and multiply by its transpose,
+    or its bias as a (1, n) row: both compute the same layer, and are returned here as a
+    (n0, n) kernel and a (n,) bias."""
     if "output_type" in outputs:
         return None, None, verdict("returns the layer's output tensor", False,
                                    _not_a_tensor(outputs["output_type"]))
@@ -105,7 +113,8 @@ def _dense_variables(case, outputs):
     values = outputs.get("variables") or []
     arrays = [to_array(v) for v in values]
     kernels = [a for a in arrays if a is not None and a.shape == (n0, n)]
-    biases = [a for a in arrays if a is not None and a.shape == (n,)]
+    kernels += [a.T for a in arrays if a is not None and a.shape == (n, n0) and n != n0]
+    biases = [a.reshape(n) for a in arrays if a is not None and a.shape in ((n,), (1, n))]
     names = outputs.get("variable_names") or []
     if len(kernels) != 1 or len(biases) != 1 or len(arrays) != 2:
         return None, None, verdict(
@@ -139,11 +148,13 @@ def _initializer_check(kernel):
             uniform_cdf(np.sqrt(6.0 / (fan_in + fan_out))),
         "VarianceScaling(scale=2.0, mode='fan_in') (he_normal)":
             truncated_normal_cdf(np.sqrt(2.0 / fan_in) / 0.87962566103423978),
+        "VarianceScaling(scale=2.0, mode='fan_out')":
+            truncated_normal_cdf(np.sqrt(2.0 / fan_out) / 0.87962566103423978),
         "VarianceScaling(scale=2.0, mode='fan_avg') with an untruncated normal":
             normal_cdf(base),
         "VarianceScaling(scale=2.0, mode='fan_avg') with a uniform distribution":
             uniform_cdf(np.sqrt(3.0) * base),
-        "glorot normal (scale=1.0)":
+        "VarianceScaling with its default scale=1.0 (glorot normal): scale=2.0 is missing":
             truncated_normal_cdf(np.sqrt(1.0 / ((fan_in + fan_out) / 2)) / 0.87962566103423978),
     }
     right = next(iter(candidates))
@@ -195,19 +206,37 @@ def l2_layer_judge(case, outputs):
     expected = lambtha * np.sum(kernel ** 2)
     name = "kernel L2 loss lambtha * sum(kernel**2) registered"
     if len(losses) != 1 or losses[0] is None or losses[0].size != 1:
-        hint = (" (kernel_regularizer missing? A Keras Dense layer, from tf.keras, keeps its "
-                "loss to itself: use tf.layers.Dense)" if not losses else
-                " (only the kernel is regularized: no bias_regularizer)")
         checks.append(verdict(name, False, f"expected one regularization loss in the graph; "
-                                           f"found {len(losses)}{hint}"))
+                                           f"found {len(losses)}"
+                                           f"{_losses_hint(losses, expected, bias, lambtha)}"))
     else:
         checks.append(compare_arrays(name, losses[0].reshape(()), expected,
                                      what="the regularization loss",
                                      mistakes=[("half the L2 loss (tf.nn.l2_loss or "
                                                 "L2(lambtha / 2))", expected / 2),
+                                               ("twice the L2 loss (L2(2 * lambtha))",
+                                                expected * 2),
                                                ("the loss is on the bias", lambtha * np.sum(
                                                    bias ** 2))], **F32))
     return checks
+
+
+def _losses_hint(losses, expected, bias, lambtha):
+    """Why the graph holds no loss or several: what each extra loss looks like."""
+    if not losses:
+        return (" (kernel_regularizer missing? A Keras Dense layer, from tf.keras, keeps its "
+                "loss to itself: use tf.layers.Dense)")
+    values = [float(np.sum(v)) if v is not None else np.nan for v in losses]
+    kernel_like = [np.isclose(v, expected, **F32) for v in values]
+    if expected and all(kernel_like):
+        return (": each is the kernel's L2 loss, so it is counted several times. The "
+                "kernel_regularizer already adds it to the graph's regularization losses; "
+                "do not add it again by hand (tf.add_to_collection)")
+    bias_loss = lambtha * np.sum(bias ** 2)
+    if any(np.isclose(v, bias_loss, **F32) and not k for v, k in zip(values, kernel_like)):
+        return " (only the kernel is regularized: no bias_regularizer)"
+    return (" (only the kernel's loss is expected: one kernel_regularizer, no "
+            "bias_regularizer, no loss added by hand)")
 
 
 # ------------------------------------------------------------------ task 6
@@ -230,7 +259,8 @@ def dropout_layer_judge(case, outputs):
     if kernel is None:
         return signature + [layer_check]
     keep_prob = case.inputs["extra_args"][0]
-    dense = _apply(case.inputs["activation"], _pre_activation(case, kernel, bias))
+    z = _pre_activation(case, kernel, bias)
+    dense = _apply(case.inputs["activation"], z)
     checks = signature + [
         layer_check, _initializer_check(kernel),
         verdict("no regularization loss", not outputs.get("reg_losses"),
@@ -252,7 +282,7 @@ def dropout_layer_judge(case, outputs):
                                                          "must be the identity when training "
                                                          "is False.")
         return checks + [check]
-    checks.append(_judge_dropout_output(name, got, dense, keep_prob, case))
+    checks.append(_judge_dropout_output(name, got, z, keep_prob, case))
     return checks
 
 
@@ -264,7 +294,15 @@ NO_TRAINING = ("dropout_create_layer has no `training` parameter: this looks wri
                "keep_prob)(out, training=training))")
 
 
-def _judge_dropout_output(name, got, dense, keep_prob, case):
+def _judge_dropout_output(name, got, z, keep_prob, case):
+    """Dropout's meaning on the output: which units are kept, how they are scaled."""
+    dense = _apply(case.inputs["activation"], z)
+    if _activation_after_dropout(got, z, case.inputs["activation"], keep_prob):
+        return verdict(name, False, f"the output is activation(dropout(prev @ kernel + bias)) "
+                                    f"({case.name}): the activation is applied after dropout. "
+                                    f"Dropout goes on the activated output: "
+                                    f"dropout(activation(prev @ kernel + bias)), e.g. "
+                                    f"tf.layers.Dense(n, activation=activation, ...).")
     usable = np.abs(dense) > 1e-3
     kept = usable & (got != 0)
     trials, kept_count = int(usable.sum()), int(kept.sum())
@@ -280,8 +318,9 @@ def _judge_dropout_output(name, got, dense, keep_prob, case):
         hint = (" Kept units are not scaled: they must be divided by keep_prob."
                 if np.allclose(scale, 1.0, rtol=1e-3) else
                 " Kept units are scaled by 1/(1 - keep_prob): keep_prob was used as the drop "
-                "rate (rate = 1 - keep_prob). In tf.compat.v1, tf.nn.dropout's second "
-                "positional argument is keep_prob, not rate: name it (rate=1 - keep_prob)."
+                "rate (rate = 1 - keep_prob). (With tf.nn.dropout: in tf.compat.v1, "
+                "tf.nn.dropout's second positional argument is keep_prob, not rate: name it, "
+                "rate=1 - keep_prob.)"
                 if np.allclose(scale, 1 / (1 - keep_prob), rtol=1e-3) else
                 f" Kept units are scaled by about {np.median(scale):.4g} instead of "
                 f"1/keep_prob = {1 / keep_prob:.4g}.")
@@ -296,3 +335,13 @@ def _judge_dropout_output(name, got, dense, keep_prob, case):
                                     f"({kept_count / trials:.3f}); with keep_prob={keep_prob}"
                                     f" a count in [{low}, {high}] is expected.{hint}")
     return verdict(name, True)
+
+
+def _activation_after_dropout(got, z, activation, keep_prob):
+    """Is every unit activation(z / keep_prob) or activation(0), with some of each, for the
+    pre-activation z of the student's own kernel? Then dropout came before the activation."""
+    if activation in ("none", "relu"):  # relu(z / keep_prob) is relu(z) / keep_prob
+        return False
+    kept = np.isclose(got, _apply(activation, z / keep_prob), **F32)
+    dropped = np.isclose(got, _apply(activation, np.zeros_like(z)), **F32)
+    return bool(np.all(kept | dropped) and np.any(dropped & ~kept) and np.any(kept & ~dropped))
