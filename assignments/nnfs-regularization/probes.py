@@ -583,7 +583,7 @@ def _instance_or_subclass(subject, role):
 
 def regularization_loss(subject, inputs):
     """The student's regularization loss, called several times on the same instance: on
-    one layer twice, on another, on the first again, then on both together."""
+    one layer twice, on another, on the first again, on both together, then on a third."""
     loss = RegularizationLoss(subject, "loss")
     layers = []
     for spec in inputs["layers"]:
@@ -675,7 +675,9 @@ class StandInLayer:
         kind = StandInLayer._CANONICAL.get(_key(name))
         parameters = object.__getattribute__(self, "_parameters")
         if kind is None or kind not in parameters:
-            raise AttributeError(name)
+            raise AttributeError(f"the layer given to the optimizer has no attribute {name!r} "
+                                 f"(it has weights, biases, dweights, dbiases and what the "
+                                 f"optimizer stored on it)")
         return parameters[kind]
 
     def __setattr__(self, name, value):

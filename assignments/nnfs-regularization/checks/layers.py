@@ -21,7 +21,8 @@ WEIGHT_MISTAKES = {
                "is 2 * lambda * W",
     "l1_gradient_sign": "the L1 gradient takes the sign of the gradient (dweights) instead of "
                         "the sign of the weights",
-    "none": "the regularization terms are missing from dweights",
+    "none": "the regularization terms are missing from dweights: never added, or added "
+            "before `self.dweights = np.dot(...)` replaces them",
     "subtracted": "the regularization terms are subtracted from dweights: the penalty's "
                   "derivative is added (dweights += ...), the optimizer does the subtracting",
     "l1_ones": "the L1 derivative is np.ones_like(weights) everywhere: set it to -1 where the "
@@ -30,8 +31,8 @@ WEIGHT_MISTAKES = {
               "lambda * sum(W**2) is 2 * lambda * W, negative where W is",
 }
 BIAS_MISTAKES = {
-    "none": "the regularization of the biases is forgotten in backward (only dweights gets "
-            "its L1/L2 terms)",
+    "none": "the regularization of the biases is forgotten in backward: dbiases gets no "
+            "L1/L2 term (or gets them before `self.dbiases = np.sum(...)` replaces them)",
     "l2_no_2": "the L2 gradient is written lambda * b: the derivative of lambda * sum(b**2) "
                "is 2 * lambda * b",
     "l1_gradient_sign": "the L1 gradient takes the sign of the gradient (dbiases) instead of "
@@ -160,12 +161,28 @@ def _relevant(explanations, a, kind):
     return {k: v for k, v in explanations.items() if keep[k]}
 
 
-def _bias_hint(error, a):
-    """A crash in the bias terms of a case with bias L1: usually weights' arrays used."""
-    if a["factors"]["bias_l1"] > 0 and any(s in error for s in ("broadcast", "boolean index")):
-        return (f" {CLASSIC}the bias L1 term is built from the weights (np.ones_like(weights), "
-                f"weights < 0), whose shape is not the biases': build it from the biases.")
-    return ""
+BIAS_FROM_WEIGHTS = {"l1": "L1 term is built from the weights (np.ones_like(weights), "
+                            "weights < 0)",
+                     "l2": "L2 term is built from the weights (2 * lambda * weights)"}
+READ_BEFORE_SET = ("the regularization terms are added to {0} before {0} is computed: "
+                   "assign it first (self.{0} = ...), then add the terms")
+
+
+def _crash_hint(error, a):
+    """The classic mistake behind a crash in backward: a bias term built from the weights
+    (named by the bias factors this case sets), or terms added to a gradient not yet
+    computed."""
+    for gradient in ("dweights", "dbiases"):
+        if f"has no attribute '{gradient}'" in error:
+            return f" {CLASSIC}{READ_BEFORE_SET.format(gradient)}."
+    orders = [order for order in ("l1", "l2") if a["factors"][f"bias_{order}"] > 0]
+    if not orders or not any(s in error for s in ("broadcast", "boolean index")):
+        return ""
+    if len(orders) == 2:  # either term can be the one: say both
+        term = "L1 or L2 term is built from the weights (np.ones_like(weights), 2 * weights)"
+    else:
+        term = BIAS_FROM_WEIGHTS[orders[0]]
+    return f" {CLASSIC}the bias {term}, whose shape is not the biases': build it from the biases."
 
 
 @teaching
@@ -179,7 +196,7 @@ def dense_judge(case, outputs):
     error = raised(first)
     if error:
         return checks + [verdict("backward runs", False, f"backward raised {error}"
-                                 f"{_bias_hint(error, a)}")]
+                                 f"{_crash_hint(error, a)}")]
     first = as_dict(first)
     weights = MistakeTable(_relevant(WEIGHT_MISTAKES, a, "weight"),
                            lambda k: _weight_variant(a, a["inputs"], a["dvalues"], k))

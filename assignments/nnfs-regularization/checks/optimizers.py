@@ -42,6 +42,9 @@ DECAY_MISTAKES = {
                        "initial rate, learning_rate / (1 + decay * iterations)",
     "no_decay": "the learning rate never decays",
 }
+READS_DINPUTS = ("the update reads layer.dinputs: the weights are updated from "
+                 "layer.dweights and the biases from layer.dbiases (dinputs is the gradient "
+                 "passed back to the previous layer)")
 MISTAKES = {
     "sgd": {"no_momentum": "momentum is ignored: the update must be momentum * "
                            "previous_update - learning_rate * gradient, kept on the layer",
@@ -209,7 +212,8 @@ def _judge_trajectory(case, outputs, kind, expected):
     steps = as_list(outputs.get("trajectory"))
     error = raised(outputs)
     if error and len(steps) < STEPS:
-        return verdict(name, False, f"step {len(steps) + 1} raised {error}")
+        hint = f" {CLASSIC}{READS_DINPUTS}." if "'dinputs'" in error else ""
+        return verdict(name, False, f"step {len(steps) + 1} raised {error}{hint}")
     got = _student_trajectory(steps)
     if got is None or got.shape != expected.shape:
         shown = "values that are not arrays of numbers" if got is None else f"shape {got.shape}"

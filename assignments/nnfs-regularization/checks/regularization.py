@@ -13,6 +13,11 @@ REGULARIZATION_MISTAKES = {
     "l1_no_abs": "the L1 term sums the values instead of their absolute values",
     "l1_bias_from_weights": "the bias L1 term is built from the weights: "
                             "bias_regularizer_l1 * sum(|weights|) instead of sum(|biases|)",
+    "l2_bias_from_weights": "the bias L2 term is built from the weights: "
+                            "bias_regularizer_l2 * sum(weights**2) instead of sum(biases**2)",
+    # before "assigned": on a layer without L1 factors both drop the same terms
+    "l2_only_with_l1": "an L2 term is counted only when its L1 factor is set: the "
+                       "`if ..._l2 > 0:` block is indented inside the L1 one",
     "assigned": "a term is computed but not added: `regularization_loss = ...` instead of "
                 "`+=` keeps only the last term",
     "mean": "the terms average the parameters (np.mean) instead of summing them (np.sum)",
@@ -21,9 +26,10 @@ REGULARIZATION_MISTAKES = {
 }
 ACCUMULATES = ("the loss is accumulated on the instance (self.regularization_loss += ...) "
                "across calls: start from 0 in every call")
-# (label, layers of the call): the same layer twice, another layer, the first again, both.
+# (label, layers of the call): the same layer twice, another layer, the first again, both,
+# and a third layer whose factors are B's complement (an L2 term set without its L1 one).
 CALLS = [("layer A", [0]), ("layer A again", [0]), ("layer B", [1]),
-         ("layer A a third time", [0]), ("layers A and B together", [0, 1])]
+         ("layer A a third time", [0]), ("layers A and B together", [0, 1]), ("layer C", [2])]
 TOLERANCE = {"rtol": 1e-9, "atol": 1e-12}
 
 
@@ -34,10 +40,12 @@ def _penalty(layer, mistake=None):
     l1 = (lambda v: total(v)) if mistake == "l1_no_abs" else (lambda v: total(np.abs(v)))
     l2 = {"l2_not_squared": lambda v: total(np.abs(v)),
           "l2_square_of_sum": lambda v: total(v) ** 2}.get(mistake, lambda v: total(v * v))
-    terms = [f["weight_l1"] * l1(w), f["weight_l2"] * l2(w)]
+    nested = mistake == "l2_only_with_l1"
+    terms = [f["weight_l1"] * l1(w), f["weight_l2"] * l2(w) * (f["weight_l1"] > 0 or not nested)]
     if mistake != "weights_only":
         terms += [f["bias_l1"] * l1(w if mistake == "l1_bias_from_weights" else b),
-                  f["bias_l2"] * l2(b)]
+                  f["bias_l2"] * l2(w if mistake == "l2_bias_from_weights" else b)
+                  * (f["bias_l1"] > 0 or not nested)]
     if mistake == "assigned":
         set_terms = [t for t, k in zip(terms, ("weight_l1", "weight_l2", "bias_l1", "bias_l2"))
                      if f[k] > 0]
@@ -50,12 +58,15 @@ def regularization_loss_cases(ctx):
     layers = [{"weights": away_from_zero(rng, (4, 3)), "biases": away_from_zero(rng, (1, 3)),
                "factors": factors(rng, ("weight_l1", "weight_l2", "bias_l1", "bias_l2"))},
               {"weights": away_from_zero(rng, (3, 5)), "biases": away_from_zero(rng, (1, 5)),
-               "factors": factors(rng, ("weight_l2", "bias_l1"))}]
+               "factors": factors(rng, ("weight_l2", "bias_l1"))},
+              {"weights": away_from_zero(rng, (2, 4)), "biases": away_from_zero(rng, (1, 4)),
+               "factors": factors(rng, ("weight_l1", "bias_l2"))}]
     loss = ctx.reference("Loss")()
     expected = [sum(loss.regularization_loss(
         reference_layer(ctx, layers[i]["weights"], layers[i]["biases"], layers[i]["factors"]))
         for i in call) for _, call in CALLS]
-    return [Case("layer A (every factor set) and layer B (weight L2 and bias L1 only)",
+    return [Case("layer A (every factor set), layer B (weight L2 and bias L1 only), "
+                 "layer C (weight L1 and bias L2 only)",
                  {"layers": layers, "calls": [call for _, call in CALLS]},
                  context={"expected": expected, "noun": "loss"})]
 
