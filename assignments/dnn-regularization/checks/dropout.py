@@ -264,30 +264,68 @@ def backward_judge(case, outputs):
 
 
 def _mistakes(inputs, key, got):
-    """The scaling mistakes of dA1 or dA2, and a new mask drawn in the backward pass."""
-    redrawn = _redrawn_mask(inputs, key, got)
+    """The scaling mistakes of dA1 or dA2, a new mask drawn in the backward pass, a divisor
+    other than the keep_prob argument, and (for dA1) dZ2 with another derivative than
+    ReLU's."""
     table = MistakeTable(SCALING_MISTAKES, lambda mistake: backward(
         inputs["X"], inputs["Y"], inputs["cache"], keep_prob=inputs["keep_prob"],
         mistake=mistake)[key])
-    return itertools.chain([(redrawn, to_array(got[key]))] if redrawn else [], table)
-
-
-def _redrawn_mask(inputs, key, got):
-    """Why dA2 (or dA1) looks masked by another mask than the forward one, or ""."""
-    (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3) = inputs["cache"]
-    dA2 = to_array(got["dA2"])
-    if key == "dA2":
-        unmasked, mask = W3.T @ (A3 - inputs["Y"]), D2
-    elif dA2 is not None and dA2.shape == A2.shape:
-        unmasked, mask = W2.T @ (dA2 * (A2 > 0)), D1
-    else:
-        return ""
+    before = _before_mask(inputs, key, got)
     dA = to_array(got[key])
-    if dA is None or dA.shape != unmasked.shape:
-        return ""
+    if before is None or dA is None or dA.shape != before[0].shape:
+        return table
+    unmasked, mask = before
+    redrawn = _redrawn_mask(inputs, dA, unmasked, mask)
+    divisor = _other_divisor(inputs, key, dA, unmasked * mask)
+    return itertools.chain([(redrawn, dA)] if redrawn else [], table,
+                           [(divisor, dA)] if divisor else [],
+                           _derivative_mistakes(inputs, key, got))
+
+
+def _before_mask(inputs, key, got):
+    """(dA before its mask, the forward mask) for dA2, or for dA1 from the student's own
+    dA2; None when the student's dA2 cannot give dA1."""
+    (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3) = inputs["cache"]
+    if key == "dA2":
+        return W3.T @ (A3 - inputs["Y"]), D2
+    dA2 = to_array(got["dA2"])
+    if dA2 is None or dA2.shape != A2.shape:
+        return None
+    return W2.T @ (dA2 * (A2 > 0)), D1
+
+
+def _redrawn_mask(inputs, dA, unmasked, mask):
+    """Why dA looks masked by another mask than the forward one, or ""."""
     kept = dA != 0
     if (np.allclose(dA, unmasked * kept / inputs["keep_prob"])
             and not np.array_equal(kept, np.asarray(mask, dtype=bool) & (unmasked != 0))):
         return ("a new random mask is drawn in the backward pass: reuse D1 and D2 from the "
                 "cache, the units the forward pass dropped")
     return ""
+
+
+def _other_divisor(inputs, key, dA, masked):
+    """Why dA is the masked gradient divided by a constant other than keep_prob, or ""."""
+    keep_prob, nonzero = inputs["keep_prob"], masked != 0
+    if not nonzero.any():
+        return ""
+    divisor = float(np.median(masked[nonzero] / dA[nonzero])) if (dA[nonzero] != 0).all() else 0
+    if (not divisor or not np.isfinite(divisor) or np.isclose(divisor, keep_prob)
+            or not np.allclose(dA, masked / divisor)):
+        return ""
+    return (f"{key} is divided by {divisor:.6g} instead of the keep_prob argument "
+            f"({keep_prob:g}): use keep_prob itself, not a value written in the code or the "
+            f"mask's mean")
+
+
+def _derivative_mistakes(inputs, key, got):
+    """dA1 computed from a dZ2 with the sigmoid's derivative, or with none."""
+    (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3) = inputs["cache"]
+    dA2 = to_array(got["dA2"])
+    if key != "dA1" or dA2 is None or dA2.shape != A2.shape:
+        return []
+    scale = D1 / inputs["keep_prob"]
+    return [("dZ2 uses the sigmoid's derivative, A2 * (1 - A2): the hidden layers are ReLU, "
+             "dZ2 = dA2 * (A2 > 0)", W2.T @ (dA2 * A2 * (1 - A2)) * scale),
+            ("dZ2 = dA2 leaves out ReLU's derivative: dZ2 = dA2 * (A2 > 0)",
+             W2.T @ dA2 * scale)]

@@ -27,6 +27,8 @@ COST_MISTAKES = {
     "no_m": "lambd / 2 without the division by m",
     "unsquared": "the Frobenius norms are not squared (use np.sum(np.square(W)))",
     "plain_sum": "the weights are summed, not their squares",
+    "sum_squared": "the sum of each weight matrix is squared, np.square(np.sum(W)), instead "
+                   "of summing the squares, np.sum(np.square(W))",
     "no_cross_entropy": "the cross-entropy part (compute_cost(A3, Y)) is left out",
 }
 GRADIENT_MISTAKES = {
@@ -65,8 +67,11 @@ def cost_cases(ctx):
 def cost_judge(case, outputs):
     got, a = outputs["returned"], case.inputs
     if as_number(got) is None:
+        several = (" The function returns several values (a tuple, as `return cost, "
+                   "L2_regularization_cost` makes): return the cost alone."
+                   if isinstance(got, tuple) else "")
         return [verdict("the cost is one number", False,
-                        f"the cost must be one number; got {describe_value(got)}")]
+                        f"the cost must be one number; got {describe_value(got)}.{several}")]
     mistakes = MistakeTable(COST_MISTAKES, lambda key: l2_cost(a["A3"], a["Y"], a["parameters"],
                                                                a["lambd"], key))
     if "published" in case.context:

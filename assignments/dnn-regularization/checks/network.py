@@ -64,6 +64,7 @@ def l2_cost(A3, Y, parameters, lambd, mistake):
             "no_m": lambd / 2 * squares,
             "unsquared": lambd / (2 * m) * sum(float(np.linalg.norm(W)) for W in weights),
             "plain_sum": lambd / (2 * m) * sum(float(np.sum(W)) for W in weights),
+            "sum_squared": lambd / (2 * m) * sum(float(np.sum(W)) ** 2 for W in weights),
             }.get(mistake, lambd / (2 * m) * squares)
     return term if mistake == "no_cross_entropy" else cross_entropy(A3, Y) + term
 

@@ -54,11 +54,17 @@ COMPARISON = ("It is True/False: a threshold comparison (such as difference < 2e
               "instead of the difference itself.")
 
 
+SEVERAL = ("The function returns several values (a tuple, as `return difference, gradapprox` "
+           "makes): return the difference alone.")
+
+
 def not_a_number(name, value, what, hint=""):
     """A failing check for a value that is not one number (a True/False named as the
-    comparison returned instead of the difference)."""
+    comparison returned instead of the difference, a tuple as several values returned)."""
     if _truth_value(value) and not hint:
         hint = COMPARISON
+    elif isinstance(value, tuple) and not hint:
+        hint = SEVERAL
     return verdict(name, False, f"{what} must be one number; got {describe_value(value)}."
                                 + (f" {hint}" if hint else ""))
 

@@ -5,7 +5,9 @@ against a fixed threshold (the course's correct answer is 1.19e-7 at epsilon
 1e-7): with the right gradients, within floating-point noise of it; with the
 notebook's planted mistakes, equal to it within 1e-6 relative (on the course's
 example: the published 0.2850931567761623). At epsilon 1e-3 a one-sided
-difference, invisible at 1e-7, is plain. Each classic mistake is a variant of the
+difference, invisible at 1e-7, is plain; at a coarse epsilon (0.1) the
+reference's difference is large, so a loop that ignores its epsilon argument
+shows. Each classic mistake is a variant of the
 trusted loop below, computed only for a wrong answer.
 """
 from dataclasses import dataclass
@@ -19,6 +21,8 @@ from .network import course_example, given_backward_propagation_n, random_networ
 
 PUBLISHED = 0.2850931567761623  # the course's example with the given backward pass
 LARGE_EPSILON = 1e-3
+COURSE_EPSILON = 1e-7  # the notebook's default
+COARSE_EPSILON = 0.1  # the reference's difference is far from its 1e-7 one here
 
 ONE_SIDED = ("a one-sided difference, (J_plus - J) / epsilon or (J - J_minus) / epsilon: "
              "invisible at epsilon 1e-7, plain at 1e-3; use (J_plus - J_minus) / (2 * epsilon)")
@@ -35,6 +39,13 @@ MISTAKES = {
                       "after it",
     "norm_of_sum": "the denominator is ||grad + gradapprox|| instead of ||grad|| + "
                    "||gradapprox||",
+    "sum_numerator": "the numerator is ||grad + gradapprox||, the norm of the sum, instead of "
+                     "||grad - gradapprox||, the norm of the difference",
+    "fixed_epsilon": "the epsilon argument is not used: the parameters are perturbed by a fixed "
+                     "1e-7 whatever epsilon the caller passes (use epsilon in theta_plus[i], "
+                     "theta_minus[i] and the division)",
+    "fixed_divisor": "gradapprox is divided by 2 * 1e-7 whatever epsilon is: divide by "
+                     "2 * epsilon, the step the parameters were perturbed by",
     "grad_norm_only": "the denominator is ||grad|| alone instead of ||grad|| + ||gradapprox||",
     "approx_norm_only": "the denominator is ||gradapprox|| alone instead of ||grad|| + "
                         "||gradapprox||",
@@ -80,10 +91,14 @@ class _Network:
         grad = self.helpers.gradients_to_vector({"right_gradients": self.right,
                                                  "planted_gradients": self.planted
                                                  }.get(key, gradients))
-        approx = self._approximation(theta, epsilon, key)
+        approx = self._approximation(theta, COURSE_EPSILON if key == "fixed_epsilon" else epsilon,
+                                     key)
+        if key == "fixed_divisor":
+            approx = approx * epsilon / COURSE_EPSILON
         if key == "last_component":
             grad, approx = grad[-1:], approx[-1:]
-        numerator = np.linalg.norm(grad - (approx.ravel() if key == "flat_approx" else approx))
+        numerator = np.linalg.norm(grad + approx if key == "sum_numerator" else
+                                   grad - (approx.ravel() if key == "flat_approx" else approx))
         denominator = {"norm_of_sum": np.linalg.norm(grad + approx),
                        "grad_norm_only": np.linalg.norm(grad),
                        "approx_norm_only": np.linalg.norm(approx), "no_denominator": 1.0
@@ -136,6 +151,9 @@ GENERATED_CALLS = [
           f"(within {NOISE:g})", "right", 1e-7),
     _Call(f"right gradients, epsilon {LARGE_EPSILON:g}: the same difference as the "
           "reference's (a one-sided difference shows here)", "right", LARGE_EPSILON),
+    _Call(f"right gradients, epsilon {COARSE_EPSILON:g}: the same difference as the "
+          "reference's (an epsilon argument that is not used shows here)", "right",
+          COARSE_EPSILON),
     _Call("the notebook's planted mistakes are detected: the same difference as the "
           "reference's (within 1e-6 relative)", "planted", 1e-7)]
 
@@ -152,14 +170,15 @@ def gradient_check_n_cases(ctx):
 
 
 def _discriminating_network(ctx, rng, m, attempts=20):
-    """A generated network on which a one-sided difference at the large epsilon is far
-    (100 x the noise) from the reference's: drawn again in the rare case it is not."""
+    """A generated network on which a one-sided difference at the large epsilon, and an
+    epsilon left unused at the coarse one, are far (100 x the noise) from the reference's:
+    drawn again in the rare case they are not."""
     for _ in range(attempts):
         network = _Network(ctx, *random_network(rng, m))
-        right = network.reference_difference(network.right, LARGE_EPSILON)
-        one_sided = network.mistaken_difference(network.right, LARGE_EPSILON,
-                                                "forward_one_sided")
-        if abs(one_sided - right) > 100 * NOISE:
+        shown = [(LARGE_EPSILON, "forward_one_sided"), (COARSE_EPSILON, "fixed_epsilon")]
+        if all(abs(network.mistaken_difference(network.right, epsilon, key)
+                   - network.reference_difference(network.right, epsilon)) > 100 * NOISE
+               for epsilon, key in shown):
             break
     return network
 
@@ -170,7 +189,8 @@ def _case(network, name, calls, public=False):
               "calls": [{"gradients": gradients[call.gradients], "epsilon": call.epsilon}
                         for call in calls]}
     expected = [call.published if call.published is not None else
-                network.reference_difference(gradients[call.gradients], call.epsilon or 1e-7)
+                network.reference_difference(gradients[call.gradients],
+                                             call.epsilon or COURSE_EPSILON)
                 for call in calls]
     return Case(name, inputs, public=public,
                 context={"calls": calls, "expected": expected, "network": network})
@@ -189,7 +209,7 @@ def gradient_check_n_judge(case, outputs):
     checks = [verdict("returns one number: the relative difference", True)]
     for call, given, value, expected in zip(context["calls"], calls, values,
                                             context["expected"]):
-        epsilon = call.epsilon or 1e-7
+        epsilon = call.epsilon or COURSE_EPSILON
         mistakes = MistakeTable(MISTAKES, lambda key, given=given, epsilon=epsilon:
                                 context["network"].mistaken_difference(
                                     given["gradients"], epsilon, key))

@@ -81,6 +81,8 @@ GRADIENT_CHECK_MISTAKES = {
     "not_two": "gradapprox is divided by epsilon instead of 2 * epsilon",
     "norm_of_sum": "the denominator is ||grad + gradapprox|| instead of ||grad|| + "
                    "||gradapprox||",
+    "sum_numerator": "the numerator is ||grad + gradapprox||, the norm of the sum, instead of "
+                     "||grad - gradapprox||, the norm of the difference",
     "grad_norm_only": "the denominator is ||grad|| alone instead of ||grad|| + ||gradapprox||",
     "approx_norm_only": "the denominator is ||gradapprox|| alone instead of ||grad|| + "
                         "||gradapprox||",
@@ -97,7 +99,8 @@ def _mistaken_difference(x, gradient, key):
     approx = {"swapped": -x, "not_two": 2 * x}.get(key, x)
     if key == "hard_coded":
         gradient = x
-    numerator = gradient - approx if key == "no_norms" else abs(gradient - approx)
+    numerator = {"no_norms": gradient - approx, "sum_numerator": abs(gradient + approx)
+                 }.get(key, abs(gradient - approx))
     denominator = {"norm_of_sum": abs(gradient + approx), "grad_norm_only": abs(gradient),
                    "approx_norm_only": abs(approx), "no_denominator": 1.0,
                    "no_norms": gradient + approx, "no_norm_in_denominator": gradient + approx,
