@@ -78,11 +78,17 @@ def classify(run: RawRun, correctness: list[CheckResult], judge_failed: bool = F
         return "grader-error"
     if run.protocol_error and not run.cases and not run.load_error:
         return "error"
-    if run.timed_out:
+    if _out_of_time(run):
         return "timeout"
     if run.load_error or run.signal:
         return "error"
     return "passed" if correctness and all(c.passed for c in correctness) else "failed"
+
+
+def _out_of_time(run: RawRun) -> bool:
+    """Killed at its wall-clock limit, or by the kernel at its CPU limit: one outcome, one
+    message, whichever limit a loop meets first (that depends on the machine's load)."""
+    return run.timed_out or run.signal == signal.SIGXCPU
 
 
 def _grader_error(name: str, what: str) -> CheckResult:
@@ -167,13 +173,12 @@ def _death(run: RawRun, when: str) -> str:
     """Why the process stopped, in words a student can act on."""
     if run.killed_for:
         return f"the process was killed {when}: {run.killed_for}"
-    if run.timed_out:
-        return (f"timed out {when} (wall-clock limit {run.seconds:.0f} s): "
-                f"an infinite loop or a very slow computation?")
+    if _out_of_time(run):
+        return (f"timed out {when}: it ran past its time limit (an infinite loop, or a very "
+                f"slow computation?)")
     if run.signal:
         name = signal.Signals(run.signal).name if run.signal in signal.valid_signals() else ""
-        reason = {"SIGXCPU": "it used up its CPU time limit",
-                  "SIGKILL": "it was killed (memory or CPU limit)",
+        reason = {"SIGKILL": "it was killed (memory or CPU limit)",
                   "SIGSEGV": "it crashed (segmentation fault)"}.get(name, "")
         return f"the process died of signal {run.signal} {name} {when}" + (
             f": {reason}" if reason else "")

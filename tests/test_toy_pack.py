@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import types
@@ -16,10 +17,13 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from grader.engine import RawRun
 from grader.errors import GraderError
 from grader.formats import tree_digest
 from grader.packs import load_pack
+from grader.models import Case
 from grader.pipeline import Options, grade
+from grader.verdict import Planned, task_result
 
 PACKS = REPO / "tests" / "packs"
 NOTEBOOK = REPO / "fixtures" / "toy" / "student.ipynb"
@@ -297,3 +301,17 @@ def test_the_templates_stub_is_said_to_be_one(tmp_path):
     assert result.first_failure.message.endswith(
         "raised NotImplementedError at line 7: raise NotImplementedError: this is still the "
         "template's stub: write the function's body")
+
+
+def test_a_loop_meets_one_outcome_and_one_message_whichever_limit_fires_first():
+    """The wall clock or the kernel's CPU limit (SIGXCPU): which comes first depends on
+    the machine's load, so both must read the same (a batch regraded elsewhere, on a
+    Ray node, gives the same report)."""
+    task = next(t for t in load_pack("toy", (str(PACKS),)).tasks if t.id == "double")
+    plan = Planned(task=task, judge=None, cases=(Case("five integers", {}),),
+                   requirements=[], source="work.py")
+    wall = task_result(plan, RawRun(timed_out=True, seconds=20.4, last_started=0))
+    cpu = task_result(plan, RawRun(signal=signal.SIGXCPU, seconds=9.7, last_started=0))
+    assert wall.outcome == cpu.outcome == "timeout"
+    assert [c.message for c in wall.checks] == [c.message for c in cpu.checks]
+    assert wall.checks[0].message.startswith("timed out on this case")
