@@ -25,10 +25,10 @@ from grader.formats.digest import tree_digest
 from grader.formats.locate import Wanted, locate
 from grader.formats.model import Definition, Skipped, Submission, SubmittedFile
 from grader.formats.snapshot import Snapshot
-from grader.formats.source import analyse_file, definitions_source, source_origin
+from grader.formats.source import analyse_file, source_origin
 
 __all__ = ["FORMATS", "Definition", "Reader", "Skipped", "Snapshot", "Submission",
-           "SubmittedFile", "Wanted", "analyse_file", "definitions_source", "locate", "open_submission",
+           "SubmittedFile", "Wanted", "analyse_file", "locate", "open_submission",
            "read_submission", "source_origin", "tree_digest"]
 
 

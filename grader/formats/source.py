@@ -73,21 +73,14 @@ class Analysis:
     not_run: dict[str, str] = field(default_factory=dict)
 
 
-def definitions_source(text: str, filename: str) -> tuple[str, list[str]]:
-    """Definitions-only Python source of a module (or of a notebook, for a `.ipynb`
-    filename: `text` is then the notebook's JSON), and notes for a report.
-
-    A module that does not compile is returned unchanged (loading it then
-    reports the SyntaxError where it is; nothing of it runs); a text that is
-    not a notebook gives an empty source and the reason as its note.
-    """
-    analysis = analyse_file(text, filename)
-    return analysis.source, analysis.notes
-
-
 def analyse_file(text: str, filename: str) -> Analysis:
-    """The Analysis of a module, or of a notebook for a `.ipynb` filename (one that is
-    not a notebook: an empty source, the reason as its note)."""
+    """A module reduced to its definitions, or a notebook for a `.ipynb` filename (`text`
+    is then the notebook's JSON): the source to load, notes for a report, and the rest.
+
+    A module that does not compile is returned unchanged (loading it then reports the
+    SyntaxError where it is; nothing of it runs); a text that is not a notebook gives
+    an empty source and the reason as its note.
+    """
     if filename.lower().endswith(".ipynb"):
         try:
             return analyse_notebook(code_cells(text), filename)

@@ -6,7 +6,7 @@ import sys
 import types
 
 from formats_support import NOTEBOOK_PACK, course_cells, notebook_text, write_notebook
-from grader.formats import definitions_source, read_submission, source_origin
+from grader.formats import analyse_file, read_submission, source_origin
 from grader.formats.notebook import code_cells, python_source
 from grader.formats.source import analyse_module, analyse_notebook
 
@@ -57,7 +57,8 @@ if __name__ == "__main__":
 
 
 def test_definitions_only_keeps_definitions_and_drops_work():
-    source, notes = definitions_source(MODULE, "nn.py")
+    analysis = analyse_file(MODULE, "nn.py")
+    source, notes = analysis.source, analysis.notes
     kept = ast.parse(source)
     top = [type(node).__name__ for node in kept.body]
     assert top == ["Expr", "ImportFrom", "Import", "Import", "ImportFrom", "Try", "Try",
@@ -79,7 +80,8 @@ def test_a_modules_lines_keep_their_numbers_and_nothing_runs(monkeypatch):
     nnfs.init = datasets.spiral_data = None  # a call to either would fail
     monkeypatch.setitem(sys.modules, "nnfs", nnfs)
     monkeypatch.setitem(sys.modules, "nnfs.datasets", datasets)
-    source, _ = definitions_source(MODULE, "nn.py")
+    analysis = analyse_file(MODULE, "nn.py")
+    source, _ = analysis.source, analysis.notes
     original, reduced = MODULE.split("\n"), source.split("\n")
     assert len(reduced) == len(original)
     for number, line in enumerate(reduced):
@@ -112,7 +114,8 @@ def test_module_definitions_and_placeholders():
 
 def test_a_module_that_does_not_compile_is_returned_as_it_is():
     text = "def f(:\n    pass\n"
-    source, notes = definitions_source(text, "bad.py")
+    analysis = analyse_file(text, "bad.py")
+    source, notes = analysis.source, analysis.notes
     assert source == text
     assert notes == ["bad.py could not be parsed (SyntaxError: invalid syntax, line 1): "
                      "it defines nothing"]
@@ -216,7 +219,8 @@ def test_notebook_source_says_where_each_statement_comes_from():
     cells = [(1, "from __future__ import annotations\nimport numpy as np\n"),
              (3, "run()\n\n\ndef f(x):\n    y = x\n    return 1 / 0\n"),
              (5, "from __future__ import division\nK = 2\n")]
-    source, notes = definitions_source(notebook_text(["x"]), "x.ipynb")  # the .ipynb form
+    analysis = analyse_file(notebook_text(["x"]), "x.ipynb")  # the .ipynb form
+    source, notes = analysis.source, analysis.notes
     assert notes == ["1 top-level statement that does work was not run "
                      "(training loops, prints, plots)"]
     analysis = analyse_notebook(cells, "n.ipynb")
@@ -236,8 +240,9 @@ def test_notebook_source_says_where_each_statement_comes_from():
         assert source_origin(source, line) == (3, 6)
 
 
-def test_definitions_source_of_text_that_is_not_a_notebook():
-    assert definitions_source("{oops", "n.ipynb") == (
+def test_the_analysis_of_text_that_is_not_a_notebook():
+    analysis = analyse_file("{oops", "n.ipynb")
+    assert (analysis.source, analysis.notes) == (
         "", ["n.ipynb is not a notebook (invalid JSON at line 1)"])
 
 
@@ -264,7 +269,8 @@ def test_a_namedtuple_is_a_definition():
     module = ("from collections import namedtuple\n"
               "Entry = namedtuple('Entry', ['step', 'loss', 'val_accuracy'])\n"
               "LOG = namedtuple('Log', 'step ' + str(print('run')))\n")
-    source, notes = definitions_source(module, "log.py")
+    analysis = analyse_file(module, "log.py")
+    source, notes = analysis.source, analysis.notes
     assert "Entry = namedtuple" in source and "LOG" not in source
     assert notes == ["1 top-level statement that does work was not run "
                      "(training loops, prints, plots)"]
